@@ -1,0 +1,107 @@
+"""The in-memory drivers: ``iterencode`` and ``dumps``, and the walk they share with ``dump``."""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Generator, Iterator
+from typing import TYPE_CHECKING, Any, TypedDict
+
+from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._types import Chunk
+from ._walker import Walker, encode_plain
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+
+class EncodeOptions(TypedDict, total=False):
+    """The keyword options of ``json.dumps``, accepted by every streamjson encoder."""
+
+    skipkeys: bool
+    ensure_ascii: bool
+    check_circular: bool
+    allow_nan: bool
+    cls: type[json.JSONEncoder] | None
+    indent: int | str | None
+    separators: tuple[str, str] | None
+    default: Callable[[Any], Any] | None
+    sort_keys: bool
+
+
+def walk(obj: Any, chunk_size: int, kw: dict[str, Any], *, bounded: bool = True) -> Iterator[Chunk]:
+    """Resolve the options now (bad ones raise here) and return the chunk generator.
+
+    A ``cls`` that overrides ``encode`` or ``iterencode`` is honoured as json honours
+    it: its ``encode()`` result is the whole document, as one chunk.
+    """
+    encoder = make_encoder(**kw)
+    options = Options(encoder, chunk_size)
+    if overrides_encoding(encoder):
+        return iter((encoder.encode(obj),))
+    return Walker(options, bounded=bounded).chunks(obj)
+
+
+def refuse_async(chunks: Iterator[Chunk], use: str) -> Generator[str, None, None]:
+    """Pass text chunks through; fail clearly when the document holds an async source."""
+    for chunk in chunks:
+        if type(chunk) is not str:
+            assert isinstance(chunks, Generator)
+            chunks.throw(
+                TypeError(
+                    f"cannot encode an async iterable ({type(chunk.source).__name__}) without "
+                    f"awaiting it: use streamjson.{use}() instead"
+                )
+            )
+        yield chunk
+
+
+def iterencode(
+    obj: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
+) -> Iterator[str]:
+    """Yield the JSON text of ``obj`` in chunks of about ``chunk_size`` characters.
+
+    Takes the keyword options of ``json.dumps``; ``"".join(iterencode(obj, **kw))``
+    equals ``json.dumps(obj, **kw)`` wherever json accepts ``obj``. Iterators and
+    generators are encoded as arrays and Mappings and :class:`Object` as objects,
+    read lazily while the text is produced. Options are checked when it is called;
+    the value is read only as the chunks are consumed.
+    """
+    return refuse_async(walk(obj, chunk_size, dict(kw)), "iterencode_async")
+
+
+def dumps(
+    obj: Any,
+    *,
+    skipkeys: bool = False,
+    ensure_ascii: bool = True,
+    check_circular: bool = True,
+    allow_nan: bool = True,
+    cls: type[json.JSONEncoder] | None = None,
+    indent: int | str | None = None,
+    separators: tuple[str, str] | None = None,
+    default: Callable[[Any], Any] | None = None,
+    sort_keys: bool = False,
+    **kw: Any,
+) -> str:
+    """Return the JSON text of ``obj``: ``json.dumps`` plus streamjson's lazy types.
+
+    Same signature, output and errors as ``json.dumps`` for every value json accepts.
+    """
+    if (
+        not skipkeys and ensure_ascii and check_circular and allow_nan and cls is None
+        and indent is None and separators is None and default is None and not sort_keys and not kw
+    ):
+        text = encode_plain(obj)
+        if text is not None:
+            return text
+    options = dict(
+        skipkeys=skipkeys, ensure_ascii=ensure_ascii, check_circular=check_circular,
+        allow_nan=allow_nan, cls=cls, indent=indent, separators=separators, default=default,
+        sort_keys=sort_keys, **kw,
+    )
+    chunks = walk(obj, sys.maxsize, options, bounded=False)
+    return "".join(refuse_async(chunks, "iterencode_async"))

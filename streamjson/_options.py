@@ -1,0 +1,133 @@
+"""Encoding options, resolved once per call, and the scalar rules of the json module."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from json.encoder import INFINITY, encode_basestring, encode_basestring_ascii
+from typing import Any
+
+DEFAULT_CHUNK_SIZE = 65536
+
+_float_repr = float.__repr__
+_int_repr = int.__repr__
+
+
+def make_encoder(
+    *,
+    skipkeys: bool = False,
+    ensure_ascii: bool = True,
+    check_circular: bool = True,
+    allow_nan: bool = True,
+    cls: type[json.JSONEncoder] | None = None,
+    indent: int | str | None = None,
+    separators: tuple[str, str] | None = None,
+    default: Callable[[Any], Any] | None = None,
+    sort_keys: bool = False,
+    **kw: Any,
+) -> json.JSONEncoder:
+    """Build the encoder ``json.dumps`` would build for these arguments (same errors too)."""
+    return (cls or json.JSONEncoder)(
+        skipkeys=skipkeys,
+        ensure_ascii=ensure_ascii,
+        check_circular=check_circular,
+        allow_nan=allow_nan,
+        indent=indent,
+        separators=separators,
+        default=default,
+        sort_keys=sort_keys,
+        **kw,
+    )
+
+
+def overrides_encoding(encoder: json.JSONEncoder) -> bool:
+    """True when ``type(encoder)`` replaces ``encode`` or ``iterencode``, which json honours."""
+    t = type(encoder)
+    return t.encode is not json.JSONEncoder.encode or t.iterencode is not json.JSONEncoder.iterencode
+
+
+class Options:
+    """Everything the walker needs from a JSONEncoder, read once into plain attributes."""
+
+    __slots__ = (
+        "allow_nan",
+        "check_circular",
+        "chunk_size",
+        "default",
+        "encode_str",
+        "encoder",
+        "indent",
+        "item_separator",
+        "key_separator",
+        "skipkeys",
+        "sort_keys",
+    )
+
+    def __init__(self, encoder: json.JSONEncoder, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+        if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
+            raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
+        self.encoder = encoder
+        self.chunk_size = chunk_size
+        indent = encoder.indent
+        if indent is not None and not isinstance(indent, str):
+            indent = " " * indent
+        self.indent: str | None = indent
+        self.item_separator: str = encoder.item_separator
+        self.key_separator: str = encoder.key_separator
+        self.sort_keys: bool = encoder.sort_keys
+        self.skipkeys: bool = encoder.skipkeys
+        self.allow_nan: bool = encoder.allow_nan
+        self.check_circular: bool = encoder.check_circular
+        self.encode_str: Callable[[str], str] = (
+            encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
+        )
+        self.default: Callable[[Any], Any] = encoder.default
+
+    def floatstr(self, o: float) -> str:
+        """Write a float as json does: repr, or NaN/Infinity/-Infinity when allowed."""
+        if o != o:
+            text = "NaN"
+        elif o == INFINITY:
+            text = "Infinity"
+        elif o == -INFINITY:
+            text = "-Infinity"
+        else:
+            return _float_repr(o)
+        if not self.allow_nan:
+            raise self.json_error([o])
+        return text
+
+    def keystr(self, key: Any) -> str | None:
+        """Convert a dict key as json does; None means the pair is skipped (skipkeys)."""
+        if isinstance(key, str):
+            return key
+        if isinstance(key, float):
+            return self.floatstr(key)
+        if key is True:
+            return "true"
+        if key is False:
+            return "false"
+        if key is None:
+            return "null"
+        if isinstance(key, int):
+            return _int_repr(key)
+        if self.skipkeys:
+            return None
+        raise self.json_error({key: None})
+
+    def json_error(self, probe: Any) -> Exception:
+        """The exception json itself raises for ``probe`` under these options.
+
+        json words some errors differently on its C and Python paths (and across
+        versions), so rather than copy its messages we let it produce them.
+        """
+        plain = json.JSONEncoder(
+            ensure_ascii=self.encode_str is encode_basestring_ascii,
+            allow_nan=self.allow_nan,
+            indent=self.encoder.indent,
+        )
+        try:
+            plain.encode(probe)
+        except (TypeError, ValueError) as exc:
+            return exc
+        return ValueError(f"cannot encode {probe!r}")  # pragma: no cover - json accepted it

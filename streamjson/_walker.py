@@ -1,0 +1,515 @@
+"""The walker: the only code that knows JSON syntax. It does no I/O.
+
+``Walker(options).chunks(value)`` is a generator of ``str`` chunks of about
+``options.chunk_size`` characters. When the document holds an async source it
+yields a :class:`~streamjson._types.Pull` instead, and expects the next item (or
+``EXHAUSTED``) to be sent back; only the async driver does that.
+
+How the work is split:
+
+* Containers are walked with an explicit stack of frames (generators), so depth is
+  limited by memory, not by Python's recursion limit.
+* Plain, already-materialised parts (a batch of records, a small dict) are handed
+  to the stdlib's C encoder in one call. Its ``default`` hook raises
+  :class:`_Fallback` when it meets something that must stream (a generator, an
+  ``Object``...), and the walker then walks that part itself.
+* json has no indented C encoder before 3.13, so with ``indent`` the C encoder only
+  takes *flat* containers, with separators that already carry the newline and the
+  indentation of their level.
+* When the C encoder raises, the part is walked again in Python to find where the
+  bad value sits; results of ``default()`` from the failed attempt are replayed, so
+  ``default`` is never called twice for one value.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import Callable, Generator, Iterator, Mapping
+from itertools import islice
+from types import GeneratorType
+from typing import Any, Union
+
+from json.encoder import encode_basestring_ascii
+
+from ._options import Options
+from ._types import EXHAUSTED, Chunk, Object, Pull
+
+try:
+    from _json import make_encoder as c_make_encoder
+except ImportError:  # pragma: no cover - PyPy and builds without the accelerator
+    c_make_encoder = None
+
+# A frame is a generator that yields text, child frames or Pull requests, plus the
+# one-item list where it keeps the key or index it is working on (for error paths).
+Frame = tuple[Generator[Any, Any, None], list[Any]]
+Encoded = Union[str, Frame]
+
+_int_repr = int.__repr__
+_list_iter = list.__iter__
+_tuple_iter = tuple.__iter__
+
+FIRST_BATCH = 16
+MAX_BATCH = 4096
+SMALL = 4096  # a container with at most this many elements, nested ones included, goes to C whole
+
+_SOURCE = object()  # loc marker: the error came from reading a source, not from a value
+
+
+class _Fallback(Exception):
+    """Raised through the C encoder: this part must be walked in Python."""
+
+
+_FALLBACK = _Fallback()
+_C_FAILED = object()  # the C encoder raised: walk again in pure Python to find where
+
+
+def is_streamed(o: object) -> bool:
+    """True for the values streamjson encodes and json hands to ``default``."""
+    t = type(o)
+    return t is Object or hasattr(t, "__next__") or hasattr(t, "__aiter__") or isinstance(o, Mapping)
+
+
+def _is_flat(o: Any) -> bool:
+    """At most SMALL elements, none of them a non-empty list, tuple or dict."""
+    if len(o) > SMALL:
+        return False
+    for v in o.values() if isinstance(o, dict) else o:
+        if v and isinstance(v, (list, tuple, dict)):
+            return False
+    return True
+
+
+def _fits(o: Any) -> bool:
+    """At most SMALL elements, counting those of nested containers too."""
+    todo = [o]
+    n = 0
+    while todo:
+        c = todo.pop()
+        n += len(c)
+        if n > SMALL:
+            return False
+        for v in c.values() if isinstance(c, dict) else c:
+            if v and isinstance(v, (list, tuple, dict)):
+                todo.append(v)
+    return True
+
+
+def _any(o: Any) -> bool:
+    return True
+
+
+_json_default = json.JSONEncoder().default
+
+
+def _plain_default(o: Any) -> Any:
+    if is_streamed(o):
+        raise _FALLBACK
+    return _json_default(o)
+
+
+def encode_plain(o: Any) -> str | None:
+    """``json.dumps(o)`` with default options, or None when ``o`` needs the walker.
+
+    The walker would give the same text; this is the shortcut for small documents.
+    """
+    if c_make_encoder is None:
+        return None
+    try:
+        chunks = c_make_encoder(
+            {}, _plain_default, encode_basestring_ascii, None, ": ", ", ", False, False, True
+        )(o, 0)
+    except Exception:
+        return None  # the walker will stream it, or raise the error with its location
+    return chunks[0] if len(chunks) == 1 else "".join(chunks)
+
+
+def _first(pair: tuple[Any, Any]) -> Any:
+    return pair[0]
+
+
+class Walker:
+    """Encodes one document. Holds per-call state only: make one per call."""
+
+    def __init__(self, options: Options, *, bounded: bool = True) -> None:
+        self.opts = options
+        self.markers: dict[int, Any] | None = {} if options.check_circular else None
+        # Without circular checks json stops a cycle with RecursionError; so do we.
+        self.max_depth = None if options.check_circular else sys.getrecursionlimit()
+        self.attempt: dict[int, tuple[Any, Any, BaseException | None]] = {}
+        self.replay: dict[int, tuple[Any, Any, BaseException | None]] = {}
+        self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
+        self.c_encoders: dict[int, Callable[[Any, int], Any]] = {}
+        self.use_c = c_make_encoder is not None
+        # Which containers the C encoder may take whole: with indent only flat ones.
+        # bounded=False (dumps, which holds the whole text anyway) drops the size limit.
+        self.c_takes: Callable[[Any], bool]
+        if options.indent is not None:
+            self.c_takes = _is_flat
+        else:
+            self.c_takes = _fits if bounded else _any
+
+    # -- the C encoder -----------------------------------------------------------
+
+    def c_encoder(self, level: int) -> Callable[[Any, int], Any]:
+        """A C encoder for containers whose elements sit at ``level``."""
+        key = 0 if self.opts.indent is None else level
+        enc = self.c_encoders.get(key)
+        if enc is None:
+            o = self.opts
+            item_sep = o.item_separator
+            if o.indent is not None:
+                item_sep += "\n" + o.indent * level
+            enc = c_make_encoder(
+                self.c_markers, self._hook, o.encode_str, None, o.key_separator,
+                item_sep, o.sort_keys, o.skipkeys, o.allow_nan,
+            )
+            self.c_encoders[key] = enc
+        return enc
+
+    def _hook(self, o: Any) -> Any:
+        """``default`` for the C encoder: refuse what must stream, else call ``default``."""
+        if is_streamed(o):
+            raise _FALLBACK
+        try:
+            result = self.call_default(o)
+        except Exception as exc:
+            self.attempt[id(o)] = (o, None, exc)
+            raise
+        self.attempt[id(o)] = (o, result, None)
+        if self.opts.indent is not None and isinstance(result, (list, tuple, dict)) and result:
+            raise _FALLBACK  # the C encoder cannot indent what default() returned
+        return result
+
+    def call_default(self, o: Any) -> Any:
+        """``default(o)``, or its result (or exception) from a failed C attempt."""
+        hit = self.replay.pop(id(o), None)
+        if hit is not None and hit[0] is o:
+            if hit[2] is not None:
+                raise hit[2]
+            return hit[1]
+        return self.opts.default(o)
+
+    def try_c(self, o: Any, level: int) -> Any:
+        """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``."""
+        self.attempt.clear()
+        try:
+            chunks = self.c_encoder(level)(o, 0)
+        except _Fallback:
+            self._after_c_failure()
+            return _FALLBACK
+        except Exception:
+            self._after_c_failure()
+            return _C_FAILED
+        return chunks[0] if len(chunks) == 1 else "".join(chunks)
+
+    def _after_c_failure(self) -> None:
+        if self.c_markers:
+            self.c_markers.clear()  # the C encoder leaves its markers behind on error
+        self.replay.update(self.attempt)
+
+    # -- dispatch ------------------------------------------------------------------
+
+    def encode(self, o: Any, level: int, use_c: bool) -> Encoded:
+        """The text of a value at ``level``, or the frame that will write it."""
+        if isinstance(o, str):
+            return self.opts.encode_str(o)
+        if o is None:
+            return "null"
+        if o is True:
+            return "true"
+        if o is False:
+            return "false"
+        if isinstance(o, int):
+            return _int_repr(o)
+        if isinstance(o, float):
+            return self.opts.floatstr(o)
+        if isinstance(o, (list, tuple)):
+            if not o:
+                return "[]"
+            if use_c and self.c_takes(o):
+                text = self.try_c(o, level + 1)
+                if type(text) is str:
+                    return self._finish_c(text, level)
+                use_c = text is _FALLBACK
+            items = _list_iter(o) if isinstance(o, list) else _tuple_iter(o)
+            return self._frame(self._array, items, level, use_c, o)
+        if isinstance(o, dict):
+            if not o:
+                return "{}"
+            if use_c and self.c_takes(o):
+                text = self.try_c(o, level + 1)
+                if type(text) is str:
+                    return self._finish_c(text, level)
+                use_c = text is _FALLBACK
+            pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
+            return self._frame(self._object, pairs, level, use_c, o)
+        return self._encode_other(o, level, use_c)
+
+    def _encode_other(self, o: Any, level: int, use_c: bool) -> Encoded:
+        """What json hands to ``default``: streamjson's own types first, then ``default``."""
+        t = type(o)
+        if t is Object:
+            pairs = o.pairs
+            if hasattr(type(pairs), "__aiter__"):
+                source = pairs.__aiter__()
+            else:
+                source = iter(pairs)
+                if self.opts.sort_keys:
+                    source = iter(sorted(map(_split, source), key=_first))
+            return self._frame(self._object, source, level, use_c, o, pairs)
+        if hasattr(t, "__next__"):
+            return self._frame(self._array, o, level, use_c, o, o)
+        if hasattr(t, "__aiter__"):
+            return self._frame(self._array, o.__aiter__(), level, use_c, o)
+        if isinstance(o, Mapping):
+            pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
+            return self._frame(self._object, pairs, level, use_c, o)
+        mark = self._enter(o)  # json marks the object before it calls default
+        out = self.encode(self.call_default(o), level, use_c)
+        if type(out) is str:
+            self._leave(mark)
+            return out
+        return self._then_leave(out, mark), [None]
+
+    def _finish_c(self, text: str, level: int) -> str:
+        """C text for a whole container; with indent, put its brackets on their lines."""
+        if self.opts.indent is None:
+            return text
+        open_, _, close = self._brackets(text[0], text[-1], level)
+        return open_ + text[1:-1] + close
+
+    def _frame(
+        self,
+        body: Callable[..., Generator[Any, Any, None]],
+        source: Any,
+        level: int,
+        use_c: bool,
+        o: Any,
+        owned: Any = None,
+    ) -> Frame:
+        loc: list[Any] = [None]
+        return body(source, level, use_c, loc, self._enter(o), owned), loc
+
+    def _enter(self, o: Any) -> int | None:
+        markers = self.markers
+        if markers is None:
+            return None
+        mark = id(o)
+        if mark in markers:
+            raise ValueError("Circular reference detected")
+        markers[mark] = o
+        return mark
+
+    def _leave(self, mark: int | None) -> None:
+        if mark is not None:
+            del self.markers[mark]  # type: ignore[union-attr]
+
+    def _then_leave(self, frame: Frame, mark: int | None) -> Generator[Any, Any, None]:
+        yield frame
+        self._leave(mark)
+
+    def _brackets(self, open_: str, close: str, level: int) -> tuple[str, str, str]:
+        """Opening text, separator between elements, closing text of a container."""
+        indent = self.opts.indent
+        if indent is None:
+            return open_, self.opts.item_separator, close
+        inner = "\n" + indent * (level + 1)
+        return open_ + inner, self.opts.item_separator + inner, "\n" + indent * level + close
+
+    # -- frames --------------------------------------------------------------------
+
+    def _array(
+        self, items: Any, level: int, use_c: bool, loc: list[Any], mark: int | None, owned: Any
+    ) -> Generator[Any, Any, None]:
+        """Write an array from a sync or async iterator, batches through the C encoder."""
+        open_, sep, close = self._brackets("[", "]", level)
+        target = self.opts.chunk_size
+        indented = self.opts.indent is not None
+        pull = hasattr(type(items), "__anext__")
+        n = FIRST_BATCH
+        head = open_
+        index = 0
+        more = True
+        try:
+            while more:
+                loc[0] = _SOURCE
+                if pull:
+                    batch = []
+                    while len(batch) < n:
+                        item = yield Pull(items)
+                        if item is EXHAUSTED:
+                            more = False
+                            break
+                        batch.append(item)
+                else:
+                    batch = list(islice(items, n))
+                    more = len(batch) == n
+                if not batch:
+                    break
+                loc[0] = index
+                item_c = use_c
+                if use_c and (not indented or _is_flat(batch)):
+                    text = self.try_c(batch, level + 1)
+                    if type(text) is str:
+                        yield head + text[1:-1]
+                        head = sep
+                        index += len(batch)
+                        n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
+                        continue
+                    item_c = text is _FALLBACK
+                for item in batch:
+                    loc[0] = index
+                    out = self.encode(item, level + 1, item_c)
+                    if type(out) is str:
+                        yield head + out
+                    else:
+                        yield head
+                        yield out
+                    head = sep
+                    index += 1
+        except BaseException:
+            if isinstance(owned, GeneratorType):
+                owned.close()
+            raise
+        yield close if index else "[]"
+        self._leave(mark)
+
+    def _object(
+        self, pairs: Any, level: int, use_c: bool, loc: list[Any], mark: int | None, owned: Any
+    ) -> Generator[Any, Any, None]:
+        """Write an object from a sync or async iterator of (key, value) pairs."""
+        open_, sep, close = self._brackets("{", "}", level)
+        opts = self.opts
+        keystr = opts.keystr
+        encode_str = opts.encode_str
+        key_sep = opts.key_separator
+        head = open_
+        first = True
+        try:
+            if hasattr(type(pairs), "__anext__") and opts.sort_keys:
+                loc[0] = _SOURCE
+                gathered = []
+                while (pair := (yield Pull(pairs))) is not EXHAUSTED:
+                    gathered.append(_split(pair))
+                pairs = iter(sorted(gathered, key=_first))
+            pull = hasattr(type(pairs), "__anext__")
+            while True:
+                loc[0] = _SOURCE
+                pair = (yield Pull(pairs)) if pull else next(pairs, EXHAUSTED)
+                if pair is EXHAUSTED:
+                    break
+                loc[0] = None
+                key, value = pair if type(pair) is tuple and len(pair) == 2 else _split(pair)
+                key = keystr(key)
+                if key is None:
+                    continue
+                loc[0] = key
+                out = self.encode(value, level + 1, use_c)
+                head += encode_str(key) + key_sep
+                if type(out) is str:
+                    yield head + out
+                else:
+                    yield head
+                    yield out
+                head = sep
+                first = False
+        except BaseException:
+            if isinstance(owned, GeneratorType):
+                owned.close()
+            raise
+        yield "{}" if first else close
+        self._leave(mark)
+
+    # -- the trampoline ------------------------------------------------------------
+
+    def chunks(self, root: Any) -> Generator[Chunk, Any, None]:
+        """Yield the JSON text of ``root`` in chunks of about ``chunk_size`` characters."""
+        limit = self.opts.chunk_size
+        max_depth = self.max_depth
+        stack: list[Generator[Any, Any, None]] = []
+        locs: list[list[Any]] = [[None]]
+        buf: list[str] = []
+        size = 0
+        sent: Any = None
+        try:
+            out = self.encode(root, 0, self.use_c)
+            if type(out) is str:
+                yield out
+                return
+            stack.append(out[0])
+            locs[0] = out[1]
+            while stack:
+                try:
+                    x = stack[-1].send(sent)
+                except StopIteration:
+                    stack.pop()
+                    locs.pop()
+                    sent = None
+                    continue
+                sent = None
+                if type(x) is str:
+                    buf.append(x)
+                    size += len(x)
+                    if size >= limit:
+                        yield "".join(buf)
+                        buf = []
+                        size = 0
+                elif type(x) is tuple:
+                    if max_depth is not None and len(stack) >= max_depth:
+                        raise RecursionError(
+                            "maximum recursion depth exceeded while encoding a JSON object"
+                        )
+                    stack.append(x[0])
+                    locs.append(x[1])
+                else:
+                    sent = yield x
+        except BaseException as exc:
+            if isinstance(exc, Exception):
+                add_location(exc, locs)
+            for gen in reversed(stack):
+                gen.close()
+            raise
+        finally:
+            self.replay.clear()
+        if buf:
+            yield "".join(buf)
+
+
+def _split(pair: Any) -> tuple[Any, Any]:
+    """Unpack one member of an Object, with a clear error for anything but a pair."""
+    try:
+        key, value = pair
+    except (TypeError, ValueError):
+        raise TypeError(
+            f"streamjson.Object expects (key, value) pairs, got {type(pair).__name__}"
+        ) from None
+    return key, value
+
+
+def json_path(locs: list[list[Any]]) -> tuple[str, bool]:
+    """The JSONPath of the innermost location, and whether it names a source being read."""
+    path = "$"
+    for loc in locs:
+        at = loc[0]
+        if at is None:
+            continue
+        if at is _SOURCE:
+            return path, True
+        if isinstance(at, int):
+            path += f"[{at}]"
+        elif at.isidentifier():
+            path += "." + at
+        else:
+            path += "[" + encode_basestring_ascii(at) + "]"
+    return path, False
+
+
+def add_location(exc: BaseException, locs: list[list[Any]]) -> None:
+    """Add where the error happened as a PEP 678 note; ``str(exc)`` stays json's."""
+    notes = getattr(exc, "__notes__", ())
+    if any(n.startswith("streamjson:") for n in notes):
+        return
+    path, reading = json_path(locs)
+    what = "while reading the items of" if reading else "when encoding the value at"
+    exc.add_note(f"streamjson: {what} {path}")
