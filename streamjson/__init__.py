@@ -10,7 +10,7 @@ from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 
 from ._encode import EncodeOptions, dumps, iterencode
 from ._sinks import dump
-from ._types import Object, SupportsWrite
+from ._types import Object, RawJSON, SupportsWrite
 
 __version__ = "0.1.0"
 
@@ -20,6 +20,7 @@ __all__ = [
     "JSONDecoder",
     "JSONEncoder",
     "Object",
+    "RawJSON",
     "SupportsWrite",
     "dump",
     "dumps",

@@ -39,6 +39,26 @@ class Object:
         return f"streamjson.Object({self.pairs!r})"
 
 
+class RawJSON:
+    """Text written into the document as it is, unchecked: a pre-encoded fragment.
+
+    ``dumps([RawJSON('{"cached": true}'), 1.10])`` gives ``[{"cached": true}, 1.1]``.
+    The caller promises that ``text`` is one valid JSON value; streamjson does not
+    parse it (that is the point: numbers keep their digits, cached JSON is not
+    re-encoded).
+    """
+
+    __slots__ = ("text",)
+
+    def __init__(self, text: str) -> None:
+        if not isinstance(text, str):
+            raise TypeError(f"RawJSON text must be str, not {type(text).__name__}")
+        self.text = text
+
+    def __repr__(self) -> str:
+        return f"streamjson.RawJSON({self.text!r})"
+
+
 class Pull:
     """The walker's request for the next item of an async source.
 

@@ -33,7 +33,7 @@ from typing import Any, Union
 from json.encoder import encode_basestring_ascii
 
 from ._options import Options
-from ._types import EXHAUSTED, Chunk, Object, Pull
+from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
 try:
     from _json import make_encoder as c_make_encoder
@@ -67,7 +67,7 @@ _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find 
 def is_streamed(o: object) -> bool:
     """True for the values streamjson encodes and json hands to ``default``."""
     t = type(o)
-    return t is Object or hasattr(t, "__next__") or hasattr(t, "__aiter__") or isinstance(o, Mapping)
+    return t is Object or t is RawJSON or hasattr(t, "__next__") or hasattr(t, "__aiter__") or isinstance(o, Mapping)
 
 
 def _is_flat(o: Any) -> bool:
@@ -258,6 +258,8 @@ class Walker:
                 if self.opts.sort_keys:
                     source = iter(sorted(map(_split, source), key=_first))
             return self._frame(self._object, source, level, use_c, o, pairs)
+        if t is RawJSON:
+            return o.text
         if hasattr(t, "__next__"):
             return self._frame(self._array, o, level, use_c, o, o)
         if hasattr(t, "__aiter__"):

@@ -1,0 +1,185 @@
+"""Differential tests: streamjson writes what json writes and raises what json raises."""
+
+from __future__ import annotations
+
+import decimal
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+import streamjson
+from tests import strategies as sts
+from tests.conftest import DRIVERS
+
+
+def outcome(fn: Callable[[], str]) -> tuple[str, Any]:
+    """("ok", text) or ("error", (type, message)) of a call."""
+    try:
+        return "ok", fn()
+    except Exception as exc:  # the point is to compare what each raises
+        return "error", (type(exc), str(exc))
+
+
+def assert_same_as_json(value: Any, twin: Any = None, **kw: Any) -> None:
+    """Every driver agrees with json.dumps(value) when given ``twin`` (default: value)."""
+    expected = outcome(lambda: json.dumps(value, **kw))
+    for name, driver in DRIVERS.items():
+        doc = value if twin is None else twin()
+        got = outcome(lambda: driver(doc, **kw))
+        if name == "dump_binary" and expected[0] == "ok" and not encodable(expected[1]):
+            # Lone surrogates with ensure_ascii=False have no UTF-8 form.
+            assert got[0] == "error" and got[1][0] is UnicodeEncodeError
+            continue
+        assert got == expected, f"{name} with {kw}"
+
+
+def encodable(text: str) -> bool:
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+@settings(max_examples=1500)
+@given(sts.values, sts.options)
+def test_random_values_and_options_match_json(value: Any, options: dict[str, Any]) -> None:
+    assert_same_as_json(value, **options)
+
+
+@given(sts.values_and_unsupported, sts.options)
+def test_unsupported_values_raise_like_json(value: Any, options: dict[str, Any]) -> None:
+    assert_same_as_json(value, **options)
+
+
+@given(sts.values, sts.options)
+def test_iterators_encode_like_the_lists_they_replace(value: Any, options: dict[str, Any]) -> None:
+    assert_same_as_json(value, lambda: sts.lazy(value), **options)
+
+
+@given(sts.values, st.integers(1, 300))
+def test_any_chunk_size_gives_the_same_text(value: Any, chunk_size: int) -> None:
+    got = outcome(lambda: "".join(streamjson.iterencode(value, chunk_size=chunk_size)))
+    assert got == outcome(lambda: json.dumps(value))
+
+
+EDGE_CASES: list[Any] = [
+    None, True, False, 0, -0.0, 1e16, 5e-324, 1.7976931348623157e308, 10**400 if False else 10**300,
+    float("nan"), float("inf"), float("-inf"), "", "\ud800", "😀", "\u2028\u2029", "é" * 3,
+    [], {}, (), [[]], [{}], {"": []}, {1: 2, 1.5: 3, True: 4, None: 5, False: 6},
+    [sts.IntSub(3), sts.FloatSub(2.5), sts.StrSub("x"), sts.Color.RED, sts.Ratio.HALF],
+    {sts.StrSub("k"): sts.IntSub(1), sts.IntSub(2): 0, sts.FloatSub(0.5): 1},
+    {"a": {"b": {"c": [1, [2, [3, {"d": ()}]]]}}},
+    list(range(5000)), {str(i): i for i in range(5000)},
+    [{"id": i, "tags": ["x", "é"], "n": {"v": i / 3}} for i in range(3000)],
+]
+
+OPTION_SETS: list[dict[str, Any]] = [
+    {}, {"indent": 2}, {"indent": 0}, {"indent": "\t"}, {"indent": "\n"}, {"sort_keys": True},
+    {"ensure_ascii": False}, {"separators": (",", ":")}, {"separators": ("\n", "\n")},
+    {"indent": 3, "separators": (" ,", " : "), "sort_keys": True, "ensure_ascii": False},
+    {"allow_nan": False}, {"allow_nan": False, "indent": 1}, {"check_circular": False},
+    {"skipkeys": True}, {"default": repr},
+]
+
+
+@pytest.mark.parametrize("options", OPTION_SETS, ids=repr)
+@pytest.mark.parametrize("value", EDGE_CASES, ids=lambda v: repr(v)[:40])
+def test_edge_cases_match_json(value: Any, options: dict[str, Any]) -> None:
+    assert_same_as_json(value, **options)
+
+
+@pytest.mark.parametrize("options", [{}, {"indent": 2}])
+def test_errors_match_json_messages(options: dict[str, Any]) -> None:
+    for bad in [
+        {1, 2},
+        [float("nan")],
+        {(1, 2): 3},
+        {"a": 1, 2: "b"},
+        {decimal.Decimal("1.5"): 1},
+        10 ** 5000,
+    ]:
+        assert_same_as_json(bad, **options)
+        assert_same_as_json(bad, allow_nan=False, sort_keys=True, **options)
+
+
+def test_circular_references_raise_like_json() -> None:
+    lst: list[Any] = [1]
+    lst.append(lst)
+    dct: dict[str, Any] = {}
+    dct["self"] = [dct]
+    for value in (lst, dct):
+        assert_same_as_json(value)
+        assert_same_as_json(value, indent=2)
+
+
+def test_default_that_returns_its_argument_is_circular() -> None:
+    assert_same_as_json(object(), default=lambda o: o)
+
+
+class ToList(json.JSONEncoder):
+    def default(self, o: Any) -> Any:
+        if isinstance(o, (set, frozenset)):
+            return sorted(o)
+        if isinstance(o, complex):
+            return {"re": o.real, "im": o.imag}
+        return super().default(o)
+
+
+class Upper(json.JSONEncoder):
+    def encode(self, o: Any) -> str:
+        return super().encode(o).upper()
+
+
+class Wrapped(json.JSONEncoder):
+    def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
+        yield "{\"wrapped\": "
+        yield from super().iterencode(o, _one_shot)
+        yield "}"
+
+
+@pytest.mark.parametrize("cls", [ToList, Upper, Wrapped])
+@pytest.mark.parametrize("options", [{}, {"indent": 2, "sort_keys": True}])
+def test_encoder_subclasses_are_honoured(cls: type[json.JSONEncoder], options: dict[str, Any]) -> None:
+    value = {"s": {3, 1, 2}, "c": [1 + 2j], "x": "é"}
+    if cls is not ToList:
+        value = {"x": "é", "n": [1, 2]}
+    assert_same_as_json(value, cls=cls, **options)
+
+
+def test_unknown_keyword_fails_like_json() -> None:
+    assert_same_as_json([1], bogus=1)
+
+
+def test_cls_receives_extra_keywords() -> None:
+    class Tagged(json.JSONEncoder):
+        def __init__(self, *, tag: str, **kw: Any) -> None:
+            super().__init__(**kw)
+            self.tag = tag
+
+        def default(self, o: Any) -> Any:
+            return self.tag
+
+    assert_same_as_json([object()], cls=Tagged, tag="T")
+
+
+def test_nan_keys_and_float_keys() -> None:
+    assert_same_as_json({math.inf: 1, -0.0: 2, 1e100: 3})
+    assert_same_as_json({math.nan: 1}, allow_nan=False)
+
+
+def test_a_dict_mutated_while_streamed_is_an_error_not_a_wrong_document() -> None:
+    big = {str(i): i for i in range(10_000)}  # too big to hand to the C encoder whole
+
+    def grow(o: Any) -> Any:
+        big["new" + str(len(big))] = 0
+        return "x"
+
+    big["z"] = object()
+    with pytest.raises(RuntimeError, match="changed size"):
+        "".join(streamjson.iterencode({"data": big}, default=grow))
