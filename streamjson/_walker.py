@@ -190,11 +190,17 @@ class Walker:
             return hit[1]
         return self.opts.default(o)
 
-    def try_c(self, o: Any, level: int) -> Any:
-        """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``."""
+    def try_c(self, o: Any, level: int, each: bool = False) -> Any:
+        """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``.
+
+        With ``each``, ``o`` is a batch of documents and the text is theirs, one a line.
+        """
         self.attempt.clear()
+        enc = self.c_encoder(level)
         try:
-            chunks = self.c_encoder(level)(o, 0)
+            if each:
+                return "\n".join(["".join(enc(item, 0)) for item in o])
+            chunks = enc(o, 0)
         except _Fallback:
             self._after_c_failure()
             return _FALLBACK
@@ -278,7 +284,7 @@ class Walker:
         """C text for a whole container; with indent, put its brackets on their lines."""
         if self.opts.indent is None:
             return text
-        open_, _, close = self._brackets(text[0], text[-1], level)
+        open_, _, close = self.brackets(text[0], text[-1], level)
         return open_ + text[1:-1] + close
 
     def _frame(
@@ -311,7 +317,7 @@ class Walker:
         yield frame
         self._leave(mark)
 
-    def _brackets(self, open_: str, close: str, level: int) -> tuple[str, str, str]:
+    def brackets(self, open_: str, close: str, level: int) -> tuple[str, str, str]:
         """Opening text, separator between elements, closing text of a container."""
         indent = self.opts.indent
         if indent is None:
@@ -322,10 +328,23 @@ class Walker:
     # -- frames --------------------------------------------------------------------
 
     def _array(
-        self, items: Any, level: int, use_c: bool, loc: list[Any], mark: int | None, owned: Any
+        self,
+        items: Any,
+        level: int,
+        use_c: bool,
+        loc: list[Any],
+        mark: int | None,
+        owned: Any,
+        lines: bool = False,
     ) -> Generator[Any, Any, None]:
-        """Write an array from a sync or async iterator, batches through the C encoder."""
-        open_, sep, close = self._brackets("[", "]", level)
+        """Write an array from a sync or async iterator, batches through the C encoder.
+
+        With ``lines``, write JSON Lines instead: each item on a line of its own.
+        """
+        if lines:
+            open_, sep, close = "", "\n", "\n"
+        else:
+            open_, sep, close = self.brackets("[", "]", level)
         target = self.opts.chunk_size
         indented = self.opts.indent is not None
         pull = hasattr(type(items), "__anext__")
@@ -352,9 +371,9 @@ class Walker:
                 loc[0] = index
                 item_c = use_c
                 if use_c and (not indented or _is_flat(batch)):
-                    text = self.try_c(batch, level + 1)
+                    text = self.try_c(batch, level + 1, lines)
                     if type(text) is str:
-                        yield head + text[1:-1]
+                        yield head + (text if lines else text[1:-1])
                         head = sep
                         index += len(batch)
                         n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
@@ -374,14 +393,14 @@ class Walker:
             if isinstance(owned, GeneratorType):
                 owned.close()
             raise
-        yield close if index else "[]"
+        yield close if index else "" if lines else "[]"
         self._leave(mark)
 
     def _object(
         self, pairs: Any, level: int, use_c: bool, loc: list[Any], mark: int | None, owned: Any
     ) -> Generator[Any, Any, None]:
         """Write an object from a sync or async iterator of (key, value) pairs."""
-        open_, sep, close = self._brackets("{", "}", level)
+        open_, sep, close = self.brackets("{", "}", level)
         opts = self.opts
         keystr = opts.keystr
         encode_str = opts.encode_str
@@ -425,8 +444,16 @@ class Walker:
 
     # -- the trampoline ------------------------------------------------------------
 
-    def chunks(self, root: Any) -> Generator[Chunk, Any, None]:
-        """Yield the JSON text of ``root`` in chunks of about ``chunk_size`` characters."""
+    def chunks(self, root: Any, level: int = 0, lines: bool = False) -> Generator[Chunk, Any, None]:
+        """Yield the JSON text of ``root`` in chunks of about ``chunk_size`` characters.
+
+        ``level`` is the indentation level ``root`` sits at (for a value placed inside
+        an array that is written piece by piece). With ``lines``, ``root`` is an
+        iterable (sync or async) of documents written as JSON Lines, each ending in
+        a newline. A walker may write several documents, one after the other.
+        """
+        if self.markers:
+            self.markers.clear()  # left behind by a document that failed
         limit = self.opts.chunk_size
         max_depth = self.max_depth
         stack: list[Generator[Any, Any, None]] = []
@@ -435,7 +462,12 @@ class Walker:
         size = 0
         sent: Any = None
         try:
-            out = self.encode(root, 0, self.use_c)
+            if lines:
+                source = root.__aiter__() if hasattr(type(root), "__aiter__") else iter(root)
+                loc: list[Any] = [None]
+                out: Encoded = self._array(source, level - 1, self.use_c, loc, None, root, True), loc
+            else:
+                out = self.encode(root, level, self.use_c)
             if type(out) is str:
                 yield out
                 return
