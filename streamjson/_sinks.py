@@ -9,6 +9,7 @@ it with an exception discards what a path target got and leaves a stream as it i
 from __future__ import annotations
 
 import bz2
+import codecs
 import contextlib
 import gzip
 import io
@@ -22,6 +23,7 @@ from typing import IO, TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async, walk
 from ._options import DEFAULT_CHUNK_SIZE
+from ._types import Chunk
 
 if TYPE_CHECKING:
     import sys
@@ -58,10 +60,18 @@ def dump(
     or os.PathLike), written atomically and compressed by suffix. Binary sinks get
     the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``.
     """
-    chunks = walk(obj, chunk_size, dict(kw))
+    write_chunks(walk(obj, chunk_size, dict(kw)), fp, encoding, "dump_async")
+
+
+def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> None:
+    """Write ``chunks`` to the sink ``fp`` (see :func:`open_sink`), then close ``chunks``.
+
+    An async source in the document is a TypeError naming ``streamjson.<use>()``.
+    ``chunks`` is closed whatever happens, so the generators it started are closed.
+    """
     try:
         with open_sink(fp, encoding) as write:
-            for chunk in refuse_async(chunks, "dump_async"):
+            for chunk in refuse_async(chunks, use):
                 write(chunk)
     finally:
         close = getattr(chunks, "close", None)
@@ -79,12 +89,13 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     ``write("")`` raises TypeError, and then binary. Nothing but that empty write is
     written before the first chunk.
     """
-    "".encode(encoding)  # an unknown encoding fails here, before anything is read
+    codecs.lookup(encoding)  # an unknown encoding fails here, before anything is read
     if isinstance(target, (str, os.PathLike)):
         return _atomic_path(os.fspath(target), encoding)
     if isinstance(target, socket.socket):
         sendall = target.sendall
-        return contextlib.nullcontext(lambda text: sendall(text.encode(encoding)))
+        encode = codecs.getincrementalencoder(encoding)().encode
+        return contextlib.nullcontext(lambda text: sendall(encode(text)))
     write = getattr(target, "write", None)
     if not callable(write):
         raise TypeError(
@@ -101,7 +112,8 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     return contextlib.nullcontext(_text_writer(target, write))
 
 
-def _is_binary(target: Any, write: Callable[[Any], Any]) -> bool:
+def binary_hint(target: Any) -> bool | None:
+    """Whether ``target`` takes bytes, from its type and attributes; None if they don't say."""
     if isinstance(target, io.TextIOBase):
         return False
     if isinstance(target, (io.RawIOBase, io.BufferedIOBase)):
@@ -111,6 +123,13 @@ def _is_binary(target: Any, write: Callable[[Any], Any]) -> bool:
         return "b" in mode
     if hasattr(target, "encoding"):
         return False
+    return None
+
+
+def _is_binary(target: Any, write: Callable[[Any], Any]) -> bool:
+    hint = binary_hint(target)
+    if hint is not None:
+        return hint
     try:
         write("")
     except TypeError:
@@ -133,9 +152,10 @@ def _text_writer(target: Any, write: Callable[[str], Any]) -> Write:
 
 def _binary_writer(target: Any, write: Callable[[Any], Any], encoding: str) -> Write:
     raw = isinstance(target, io.RawIOBase)
+    encode = codecs.getincrementalencoder(encoding)().encode  # one BOM at most, not one a chunk
 
     def write_bytes(text: str) -> None:
-        data: Any = text.encode(encoding)
+        data: Any = encode(text)
         while data:
             try:
                 n = write(data)

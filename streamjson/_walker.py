@@ -51,7 +51,11 @@ _tuple_iter = tuple.__iter__
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
-SMALL = 4096  # a container with at most this many elements, nested ones included, goes to C whole
+# A container goes to the C encoder whole when it holds at most SMALL elements in at
+# most SMALL_NESTED containers (itself included); anything bigger is walked, so
+# memory never grows with the size of a nested container.
+SMALL = 4096
+SMALL_NESTED = 64
 
 _SOURCE = object()  # loc marker: the error came from reading a source, not from a value
 
@@ -81,13 +85,15 @@ def _is_flat(o: Any) -> bool:
 
 
 def _fits(o: Any) -> bool:
-    """At most SMALL elements, counting those of nested containers too."""
+    """At most SMALL elements and SMALL_NESTED containers, nested ones included."""
     todo = [o]
     n = 0
+    containers = 0
     while todo:
         c = todo.pop()
         n += len(c)
-        if n > SMALL:
+        containers += 1
+        if n > SMALL or containers > SMALL_NESTED:
             return False
         for v in c.values() if isinstance(c, dict) else c:
             if v and isinstance(v, (list, tuple, dict)):
@@ -345,7 +351,7 @@ class Walker:
             open_, sep, close = "", "\n", "\n"
         else:
             open_, sep, close = self.brackets("[", "]", level)
-        target = self.opts.chunk_size
+        target = max(1, self.opts.chunk_size // 4)  # text a batch aims at: chunks stay near chunk_size
         indented = self.opts.indent is not None
         pull = hasattr(type(items), "__anext__")
         n = FIRST_BATCH

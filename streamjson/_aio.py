@@ -1,0 +1,212 @@
+"""The async driver: ``iterencode_async``, ``dump_async`` and their JSON Lines twins.
+
+The walker does the encoding here too. When it meets an async source it yields a
+``Pull``; :func:`drive` awaits the source's next item and sends it back. An error
+from a source is thrown into the walker, which adds the JSON path and closes the
+generators it started; :func:`drive` then closes the async generators it pulled
+from. Consumers that stop early (``aclose()``, a cancelled task, a client that hung
+up on a streaming response) get the same clean-up.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import inspect
+import os
+import socket
+import sys
+from collections.abc import (
+    AsyncGenerator,
+    AsyncIterable,
+    AsyncIterator,
+    Awaitable,
+    Callable,
+    Generator,
+    Iterable,
+    Iterator,
+)
+from types import AsyncGeneratorType
+from typing import TYPE_CHECKING, Any
+
+from ._encode import EncodeOptions, walk
+from ._lines import line_chunks
+from ._options import DEFAULT_CHUNK_SIZE
+from ._sinks import binary_hint
+from ._types import EXHAUSTED, Chunk, Pull
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+AsyncWrite = Callable[[str], Awaitable[None]]
+
+
+async def drive(chunks: Iterator[Chunk]) -> AsyncGenerator[str, None]:
+    """Run the walker's chunk generator, awaiting the async sources it asks for.
+
+    Yields the text chunks (``chunks`` may also be a plain iterator of text). If anything fails, or the consumer stops early, the
+    walker is closed and then every async generator it pulled from and did not
+    finish is closed with ``aclose()``, innermost first.
+    """
+    walker = chunks if isinstance(chunks, Generator) else _generator(chunks)
+    pulled: dict[int, AsyncIterator[Any]] = {}  # started and not yet exhausted
+    sent: Any = None
+    error: BaseException | None = None
+    try:
+        while True:
+            try:
+                chunk = walker.send(sent) if error is None else walker.throw(error)
+            except StopIteration:
+                return
+            sent = error = None
+            if type(chunk) is str:
+                yield chunk
+                continue
+            assert isinstance(chunk, Pull)
+            source = chunk.source
+            pulled.setdefault(id(source), source)
+            try:
+                sent = await source.__anext__()
+            except StopAsyncIteration:
+                del pulled[id(source)]
+                sent = EXHAUSTED
+            except BaseException as exc:  # cancellation too: the walker closes its frames
+                error = exc
+    finally:
+        walker.close()
+        async with contextlib.AsyncExitStack() as stack:
+            for source in pulled.values():  # the stack closes the last pushed first
+                if isinstance(source, AsyncGeneratorType):
+                    stack.push_async_callback(source.aclose)
+
+
+def _generator(text: Iterator[Chunk]) -> Generator[Chunk, Any, None]:
+    yield from text
+
+
+def iterencode_async(
+    obj: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
+) -> AsyncIterator[str]:
+    """Yield the JSON text of ``obj`` in chunks, awaiting the async sources it holds.
+
+    Like :func:`iterencode`, and async iterables and async generators anywhere in
+    the document are encoded as arrays, and an :class:`Object` over an async
+    iterable of pairs as an object. Options are checked when it is called. The
+    result is an async generator: use it as the body of a streaming HTTP response.
+
+    ``chunk_size`` is also the latency knob: text is held until about that many
+    characters are ready, so a slow source shows up late with a large one.
+    Closing the generator early (or cancelling the task that runs it) closes the
+    async generators it started.
+    """
+    return drive(walk(obj, chunk_size, dict(kw)))
+
+
+def iterencode_lines_async(
+    iterable: Iterable[Any] | AsyncIterable[Any],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    **kw: Unpack[EncodeOptions],
+) -> AsyncIterator[str]:
+    """Yield the JSON Lines text of a sync or async iterable of documents, in chunks.
+
+    Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``; items
+    may hold async sources too. ``indent`` is a ValueError. See :func:`iterencode_async`.
+    """
+    return drive(line_chunks(iterable, chunk_size, dict(kw)))
+
+
+async def dump_async(
+    obj: Any,
+    writer: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    encoding: str = "utf-8",
+    **kw: Unpack[EncodeOptions],
+) -> None:
+    """Write the JSON text of ``obj`` to ``writer``, awaiting async sources and the writer.
+
+    ``writer`` is an ``asyncio.StreamWriter`` (each chunk is written, then
+    ``await drain()`` applies back-pressure) or any object with a ``write()``
+    method, sync or async; an awaitable that ``write()`` returns is awaited. The
+    text is exactly ``dumps(obj, **kw)``. The writer is not closed.
+    """
+    chunks = walk(obj, chunk_size, dict(kw))
+    await _write_all(drive(chunks), writer, encoding)
+
+
+async def dump_lines_async(
+    iterable: Iterable[Any] | AsyncIterable[Any],
+    writer: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    encoding: str = "utf-8",
+    **kw: Unpack[EncodeOptions],
+) -> None:
+    """Write a sync or async iterable of documents to ``writer`` as JSON Lines.
+
+    Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``;
+    ``indent`` is a ValueError. ``writer`` is taken as in :func:`dump_async`.
+    """
+    chunks = line_chunks(iterable, chunk_size, dict(kw))
+    await _write_all(drive(chunks), writer, encoding)
+
+
+async def _write_all(text: AsyncGenerator[str, None], writer: Any, encoding: str) -> None:
+    """Write every chunk of ``text`` to ``writer``; close ``text`` whatever happens."""
+    async with contextlib.aclosing(text):
+        write = await async_sink(writer, encoding)
+        async for chunk in text:
+            await write(chunk)
+
+
+async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
+    """Check ``writer`` and return an async ``write(text)`` for it.
+
+    A writer with a plain ``write()`` and a ``drain()`` coroutine method is taken for
+    an ``asyncio.StreamWriter``: ``await drain()`` follows each write. Whether it
+    takes text or bytes, in this order: its type, ``mode`` or ``encoding``, as
+    :func:`open_sink` reads them; a StreamWriter or an ``async def write()`` takes
+    bytes (network writers do); any other ``write()`` is probed with ``write("")``.
+    """
+    "".encode(encoding)  # an unknown encoding fails here, before anything is read
+    if isinstance(writer, (str, os.PathLike, socket.socket)):
+        raise TypeError(
+            f"dump_async needs an object with a write() method, not a {type(writer).__name__}: "
+            "use asyncio.open_connection() for a socket, or dump() in a thread for a path"
+        )
+    write = getattr(writer, "write", None)
+    if not callable(write):
+        raise TypeError(f"writer must have a write() method, not {type(writer).__name__}")
+    if getattr(writer, "closed", False) is True:
+        raise ValueError("I/O operation on closed file.")
+    drain = getattr(writer, "drain", None)
+    if inspect.iscoroutinefunction(write) or not inspect.iscoroutinefunction(drain):
+        drain = None  # an awaited write() applies back-pressure itself
+    binary = binary_hint(writer)
+    if binary is None:
+        binary = drain is not None or await _probe_binary(write)
+
+    async def put(text: str) -> None:
+        result = write(text.encode(encoding) if binary else text)
+        if inspect.isawaitable(result):
+            await result
+        if drain is not None:
+            await drain()
+
+    return put
+
+
+async def _probe_binary(write: Callable[[Any], Any]) -> bool:
+    """True if ``write`` refuses a str: an ``async def`` write is taken to want bytes."""
+    if inspect.iscoroutinefunction(write):
+        return True
+    try:
+        result = write("")
+        if inspect.isawaitable(result):
+            await result
+    except TypeError:
+        return True
+    return False

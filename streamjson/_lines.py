@@ -1,0 +1,142 @@
+"""JSON Lines: ``dump_lines``, ``iterencode_lines`` and ``dumps_lines``.
+
+Each item of an iterable is written like ``dumps(item, **kw)`` on a line of its own,
+followed by ``"\\n"``. The walker writes the lines (``chunks(..., lines=True)``);
+this module checks that the options keep every document on one line.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+from collections.abc import AsyncIterable, Generator, Iterable, Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from ._encode import EncodeOptions, refuse_async
+from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._sinks import write_chunks
+from ._types import EXHAUSTED, Chunk, Pull
+from ._walker import Walker
+
+if TYPE_CHECKING:
+    if sys.version_info >= (3, 11):
+        from typing import Unpack
+    else:
+        from typing_extensions import Unpack
+
+
+def line_encoder(kw: dict[str, Any]) -> json.JSONEncoder:
+    """The encoder ``json.dumps(**kw)`` would use, if its documents fit on one line.
+
+    ``indent`` is a ValueError (a line cannot be indented), and so are separators
+    holding a line break; both are checked on the built encoder, so a ``cls`` that
+    sets them itself is caught too.
+    """
+    encoder = make_encoder(**kw)
+    if encoder.indent is not None:
+        raise ValueError(
+            f"indent={encoder.indent!r} cannot be used with JSON Lines: "
+            "each document must stay on one line"
+        )
+    for separator in (encoder.item_separator, encoder.key_separator):
+        if "\n" in separator or "\r" in separator:
+            raise ValueError(
+                f"separator {separator!r} holds a line break, which JSON Lines cannot have "
+                "inside a document"
+            )
+    return encoder
+
+
+def check_documents(iterable: Any) -> None:
+    """Refuse what is not an iterable of documents, before anything is written.
+
+    A str, bytes or Mapping is iterable but is surely one document given by mistake.
+    """
+    if isinstance(iterable, (str, bytes, bytearray, Mapping)):
+        raise TypeError(
+            f"expected an iterable of documents, not a {type(iterable).__name__}: "
+            "to write one document on one line, pass [document]"
+        )
+    t = type(iterable)
+    if not hasattr(t, "__iter__") and not hasattr(t, "__aiter__"):
+        raise TypeError(f"expected an iterable of documents, not {t.__name__}")
+
+
+def line_chunks(
+    iterable: Iterable[Any] | AsyncIterable[Any],
+    chunk_size: int,
+    kw: dict[str, Any],
+    *,
+    bounded: bool = True,
+) -> Generator[Chunk, Any, None]:
+    """Check the options and the iterable now, and return the JSON Lines chunk generator.
+
+    The generator follows the walker's protocol: it yields text, or a ``Pull`` when
+    ``iterable`` is async. A ``cls`` that overrides ``encode`` or ``iterencode`` is
+    honoured as ``dumps`` honours it: each line is ``cls(**kw).encode(item)``.
+    """
+    check_documents(iterable)
+    encoder = line_encoder(kw)
+    options = Options(encoder, chunk_size)
+    if overrides_encoding(encoder):
+        return _encode_each(encoder, iterable)
+    return Walker(options, bounded=bounded).chunks(iterable, lines=True)
+
+
+def _encode_each(
+    encoder: json.JSONEncoder, iterable: Iterable[Any] | AsyncIterable[Any]
+) -> Generator[Chunk, Any, None]:
+    """One line per item from an encoder whose ``encode`` replaces the walker."""
+    if isinstance(iterable, AsyncIterable):
+        source = aiter(iterable)
+        while (item := (yield Pull(source))) is not EXHAUSTED:
+            yield encode_line(encoder, item)
+    else:
+        for item in iterable:
+            yield encode_line(encoder, item)
+
+
+def encode_line(encoder: json.JSONEncoder, item: Any) -> str:
+    """``encoder.encode(item)`` and a newline; a line break inside is a ValueError."""
+    text = encoder.encode(item)
+    if "\n" in text or "\r" in text:
+        raise ValueError(
+            f"{type(encoder).__name__}.encode() wrote a line break, which JSON Lines "
+            "cannot have inside a document"
+        )
+    return text + "\n"
+
+
+def iterencode_lines(
+    iterable: Iterable[Any], *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
+) -> Iterator[str]:
+    """Yield the JSON Lines text of ``iterable`` in chunks of about ``chunk_size`` characters.
+
+    Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``; items
+    may hold generators, Mappings and :class:`Object`. Options are checked when it
+    is called (``indent`` is a ValueError); the items are read as chunks are consumed.
+    """
+    return refuse_async(line_chunks(iterable, chunk_size, dict(kw)), "iterencode_lines_async")
+
+
+def dumps_lines(iterable: Iterable[Any], **kw: Unpack[EncodeOptions]) -> str:
+    """Return the JSON Lines text of ``iterable``: ``dumps(item, **kw) + "\\n"`` per item."""
+    chunks = line_chunks(iterable, sys.maxsize, dict(kw), bounded=False)
+    return "".join(refuse_async(chunks, "iterencode_lines_async"))
+
+
+def dump_lines(
+    iterable: Iterable[Any],
+    fp: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    encoding: str = "utf-8",
+    **kw: Unpack[EncodeOptions],
+) -> None:
+    """Write ``iterable`` to ``fp`` as JSON Lines, one ``dumps(item, **kw)`` a line.
+
+    ``fp`` is any sink :func:`dump` takes: a text or binary file-like object, a
+    socket, or a path written atomically (a failure leaves the old file untouched)
+    and compressed by its suffix (``.gz``, ``.bz2``, ``.xz``).
+    """
+    write_chunks(line_chunks(iterable, chunk_size, dict(kw)), fp, encoding, "dump_lines_async")

@@ -1,0 +1,96 @@
+"""Memory stays bounded by the chunk size, not by the number of items (tracemalloc peaks)."""
+
+from __future__ import annotations
+
+import tracemalloc
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+import streamjson
+
+MiB = 1024 * 1024
+
+
+def record(i: int) -> dict[str, Any]:
+    return {
+        "id": i, "name": f"customer {i}", "email": f"c{i}@example.com", "city": "Zürich",
+        "score": i / 7, "active": i % 2 == 0, "tags": ["a", "b"], "note": None,
+        "address": {"street": "Main St", "zip": 1000 + i % 999}, "total": i * 3,
+    }
+
+
+def records(n: int) -> Iterator[dict[str, Any]]:
+    return (record(i) for i in range(n))
+
+
+class CountingSink:
+    """Counts what it is given and keeps nothing."""
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.writes = 0
+
+    def write(self, data: bytes) -> None:
+        self.size += len(data)
+        self.writes += 1
+
+
+def peak_while(fn: Callable[[], None]) -> int:
+    tracemalloc.start()
+    try:
+        tracemalloc.reset_peak()
+        base = tracemalloc.get_traced_memory()[0]
+        fn()
+        return tracemalloc.get_traced_memory()[1] - base
+    finally:
+        tracemalloc.stop()
+
+
+@pytest.mark.slow
+def test_a_million_generated_records_peak_under_16_mib() -> None:
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(records(1_000_000), sink))
+    assert sink.size > 200 * MiB  # the document is far bigger than the bound
+    assert peak < 16 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+@pytest.mark.slow
+def test_a_list_already_in_memory_is_not_copied() -> None:
+    data = list(records(300_000))
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(data, sink))
+    assert sink.size > 60 * MiB
+    assert peak < 16 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+@pytest.mark.slow
+def test_a_wrapper_object_around_a_generator() -> None:
+    doc = {"meta": {"source": "db", "version": [1, 2]}, "data": records(1_000_000)}
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(doc, sink, indent=None))
+    assert peak < 16 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+def test_nested_materialised_lists_are_walked_not_copied_whole() -> None:
+    doc = {"results": {"items": [record(i) for i in range(100_000)]}}
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(doc, sink, chunk_size=65536))
+    assert sink.size > 20 * MiB
+    assert peak < 4 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+def test_indented_output_is_bounded_too() -> None:
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(records(100_000), sink, indent=2))
+    assert sink.size > 30 * MiB
+    assert peak < 4 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+def test_the_sink_is_called_per_chunk_not_per_token() -> None:
+    sink = CountingSink()
+    streamjson.dump(records(100_000), sink)
+    # about one write per 64 KiB chunk: a few hundred, not millions
+    chunks = sink.size / 65536
+    assert chunks * 0.6 <= sink.writes <= chunks + 2
