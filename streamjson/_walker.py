@@ -57,6 +57,9 @@ MAX_BATCH = 4096
 SMALL = 4096
 SMALL_NESTED = 64
 
+_BOOL_TEXT = {True: "true", False: "false"}
+PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
+
 _SOURCE = object()  # loc marker: the error came from reading a source, not from a value
 
 
@@ -99,6 +102,10 @@ def _fits(o: Any) -> bool:
             if v and isinstance(v, (list, tuple, dict)):
                 todo.append(v)
     return True
+
+
+def _null_text(o: None) -> str:
+    return "null"
 
 
 def _any(o: Any) -> bool:
@@ -147,6 +154,14 @@ class Walker:
         self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
         self.c_encoders: dict[int, Callable[[Any, int], Any]] = {}
         self.use_c = c_make_encoder is not None
+        self.scalars: dict[type, Callable[[Any], str]] = {
+            str: options.encode_str,
+            int: _int_repr,
+            float: options.floatstr,
+            bool: _BOOL_TEXT.__getitem__,
+            type(None): _null_text,
+        }
+        self.bracket_cache: dict[tuple[str, int], tuple[str, str, str]] = {}
         # Which containers the C encoder may take whole: with indent only flat ones.
         # bounded=False (dumps, which holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool]
@@ -224,14 +239,16 @@ class Walker:
 
     def encode(self, o: Any, level: int, use_c: bool) -> Encoded:
         """The text of a value at ``level``, or the frame that will write it."""
+        scalar = self.scalars.get(type(o))
+        if scalar is not None:
+            return scalar(o)
+        return self.encode_any(o, level, use_c)
+
+    def encode_any(self, o: Any, level: int, use_c: bool) -> Encoded:
+        """``encode`` for anything but exact str, int, float, bool and None."""
+        # json's own order of checks, so that subclasses land where json puts them
         if isinstance(o, str):
             return self.opts.encode_str(o)
-        if o is None:
-            return "null"
-        if o is True:
-            return "true"
-        if o is False:
-            return "false"
         if isinstance(o, int):
             return _int_repr(o)
         if isinstance(o, float):
@@ -328,8 +345,12 @@ class Walker:
         indent = self.opts.indent
         if indent is None:
             return open_, self.opts.item_separator, close
-        inner = "\n" + indent * (level + 1)
-        return open_ + inner, self.opts.item_separator + inner, "\n" + indent * level + close
+        cached = self.bracket_cache.get((open_, level))
+        if cached is None:
+            inner = "\n" + indent * (level + 1)
+            cached = open_ + inner, self.opts.item_separator + inner, "\n" + indent * level + close
+            self.bracket_cache[open_, level] = cached
+        return cached
 
     # -- frames --------------------------------------------------------------------
 
@@ -385,16 +406,21 @@ class Walker:
                         n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
                         continue
                     item_c = text is _FALLBACK
+                parts: list[str] = []
                 for item in batch:
                     loc[0] = index
                     out = self.encode(item, level + 1, item_c)
                     if type(out) is str:
-                        yield head + out
+                        parts.append(head + out)
                     else:
-                        yield head
+                        parts.append(head)
+                        yield "".join(parts)
+                        parts = []
                         yield out
                     head = sep
                     index += 1
+                if parts:
+                    yield "".join(parts)
         except BaseException:
             if isinstance(owned, GeneratorType):
                 owned.close()
@@ -421,6 +447,8 @@ class Walker:
                     gathered.append(_split(pair))
                 pairs = iter(sorted(gathered, key=_first))
             pull = hasattr(type(pairs), "__anext__")
+            scalars = self.scalars
+            parts: list[str] = []
             while True:
                 loc[0] = _SOURCE
                 pair = (yield Pull(pairs)) if pull else next(pairs, EXHAUSTED)
@@ -428,24 +456,32 @@ class Walker:
                     break
                 loc[0] = None
                 key, value = pair if type(pair) is tuple and len(pair) == 2 else _split(pair)
-                key = keystr(key)
-                if key is None:
-                    continue
+                if type(key) is not str:
+                    key = keystr(key)
+                    if key is None:
+                        continue
                 loc[0] = key
-                out = self.encode(value, level + 1, use_c)
+                scalar = scalars.get(type(value))
+                out = scalar(value) if scalar is not None else self.encode_any(value, level + 1, use_c)
                 head += encode_str(key) + key_sep
                 if type(out) is str:
-                    yield head + out
+                    parts.append(head + out)
+                    if len(parts) >= PARTS:
+                        yield "".join(parts)
+                        parts = []
                 else:
-                    yield head
+                    parts.append(head)
+                    yield "".join(parts)
+                    parts = []
                     yield out
                 head = sep
                 first = False
+            parts.append("{}" if first else close)
+            yield "".join(parts)
         except BaseException:
             if isinstance(owned, GeneratorType):
                 owned.close()
             raise
-        yield "{}" if first else close
         self._leave(mark)
 
     # -- the trampoline ------------------------------------------------------------
