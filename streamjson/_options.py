@@ -7,6 +7,8 @@ from collections.abc import Callable
 from json.encoder import INFINITY, encode_basestring, encode_basestring_ascii
 from typing import Any
 
+from . import _fast
+
 DEFAULT_CHUNK_SIZE = 65536
 
 _float_repr = float.__repr__
@@ -56,6 +58,8 @@ class Options:
         "default",
         "encode_str",
         "encoder",
+        "fast",
+        "floatstr",
         "indent",
         "item_separator",
         "key_separator",
@@ -63,9 +67,12 @@ class Options:
         "sort_keys",
     )
 
-    def __init__(self, encoder: json.JSONEncoder, chunk_size: int = DEFAULT_CHUNK_SIZE) -> None:
+    def __init__(
+        self, encoder: json.JSONEncoder, chunk_size: int = DEFAULT_CHUNK_SIZE, fast: bool = False
+    ) -> None:
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
+        self.fast = fast
         self.encoder = encoder
         self.chunk_size = chunk_size
         indent = encoder.indent
@@ -82,8 +89,24 @@ class Options:
             encode_basestring_ascii if encoder.ensure_ascii else encode_basestring
         )
         self.default: Callable[[Any], Any] = encoder.default
+        self.floatstr: Callable[[float], str] = self._json_floatstr
+        if fast:
+            self._use_fast_format()
 
-    def floatstr(self, o: float) -> str:
+    def _use_fast_format(self) -> None:
+        """Switch to orjson's format (see streamjson._fast), refusing what it cannot do."""
+        _fast.require()
+        if self.indent is not None:
+            raise ValueError("fast=True writes compact output: indent is not supported")
+        if (self.item_separator, self.key_separator) not in ((", ", ": "), (",", ":")):
+            raise ValueError("fast=True writes compact output: separators are not supported")
+        if overrides_encoding(self.encoder):
+            raise ValueError("fast=True cannot honour a cls that overrides encode or iterencode")
+        self.item_separator, self.key_separator = ",", ":"
+        self.encode_str = encode_basestring
+        self.floatstr = _fast.floatstr
+
+    def _json_floatstr(self, o: float) -> str:
         """Write a float as json does: repr, or NaN/Infinity/-Infinity when allowed."""
         if o != o:
             text = "NaN"

@@ -52,15 +52,17 @@ def dump(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
+    fast: bool = False,
     **kw: Unpack[EncodeOptions],
 ) -> None:
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
 
     ``fp`` is a text or binary file-like object, a connected socket, or a path (str
     or os.PathLike), written atomically and compressed by suffix. Binary sinks get
-    the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``.
+    the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
+    (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
-    write_chunks(walk(obj, chunk_size, dict(kw)), fp, encoding, "dump_async")
+    write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
 
 
 def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> None:

@@ -32,6 +32,7 @@ from typing import Any, Union
 
 from json.encoder import encode_basestring_ascii
 
+from . import _fast
 from ._options import Options
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
@@ -153,7 +154,7 @@ class Walker:
         self.replay: dict[int, tuple[Any, Any, BaseException | None]] = {}
         self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
         self.c_encoders: dict[int, Callable[[Any, int], Any]] = {}
-        self.use_c = c_make_encoder is not None
+        self.use_c = c_make_encoder is not None or options.fast
         self.scalars: dict[type, Callable[[Any], str]] = {
             str: options.encode_str,
             int: _int_repr,
@@ -176,6 +177,8 @@ class Walker:
         """A C encoder for containers whose elements sit at ``level``."""
         key = 0 if self.opts.indent is None else level
         enc = self.c_encoders.get(key)
+        if enc is None and self.opts.fast:
+            enc = self.c_encoders[key] = _fast.batch_encoder(self._hook, self.opts.sort_keys)
         if enc is None:
             o = self.opts
             item_sep = o.item_separator
@@ -222,12 +225,10 @@ class Walker:
             if each:
                 return "\n".join(["".join(enc(item, 0)) for item in o])
             chunks = enc(o, 0)
-        except _Fallback:
+        except Exception as exc:
             self._after_c_failure()
-            return _FALLBACK
-        except Exception:
-            self._after_c_failure()
-            return _C_FAILED
+            # orjson reports an exception from default() as the cause of its own
+            return _FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else _C_FAILED
         return chunks[0] if len(chunks) == 1 else "".join(chunks)
 
     def _after_c_failure(self) -> None:
