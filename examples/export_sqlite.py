@@ -38,11 +38,21 @@ def create_demo_database(path: str, rows: int) -> None:
     def orders() -> Iterator[tuple[Any, ...]]:
         for i in range(1, rows + 1):
             yield (
-                i, f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
-                STATUSES[i % len(STATUSES)], rng.randrange(1, 50_000), f"Customer {i % 50_000}",
-                f"c{i % 50_000}@example.com", CITIES[i % len(CITIES)], f"{10000 + i % 89999}",
-                i % 7 == 0, f"SKU-{i % 997:04d}", 1 + i % 5, round(rng.uniform(1, 500), 2),
-                f"SKU-{(i * 7) % 997:04d}", 1 + i % 3, round(rng.uniform(1, 500), 2),
+                i,
+                f"2026-{1 + i % 12:02d}-{1 + i % 28:02d}T{i % 24:02d}:{i % 60:02d}:00Z",
+                STATUSES[i % len(STATUSES)],
+                rng.randrange(1, 50_000),
+                f"Customer {i % 50_000}",
+                f"c{i % 50_000}@example.com",
+                CITIES[i % len(CITIES)],
+                f"{10000 + i % 89999}",
+                i % 7 == 0,
+                f"SKU-{i % 997:04d}",
+                1 + i % 5,
+                round(rng.uniform(1, 500), 2),
+                f"SKU-{(i * 7) % 997:04d}",
+                1 + i % 3,
+                round(rng.uniform(1, 500), 2),
                 None if i % 3 else "gift wrap, please ✨",
             )
 
@@ -64,8 +74,24 @@ def create_demo_database(path: str, rows: int) -> None:
 def order_documents(db: sqlite3.Connection) -> Iterator[dict[str, Any]]:
     """One nested JSON-ready dict per row, read from the cursor as the export goes."""
     cursor = db.execute("SELECT * FROM orders ORDER BY id")
-    for (oid, created, status, cid, cname, cemail, city, zip_, express,
-         sku1, qty1, price1, sku2, qty2, price2, note) in cursor:
+    for (
+        oid,
+        created,
+        status,
+        cid,
+        cname,
+        cemail,
+        city,
+        zip_,
+        express,
+        sku1,
+        qty1,
+        price1,
+        sku2,
+        qty2,
+        price2,
+        note,
+    ) in cursor:
         yield {
             "id": oid,
             "created_at": created,
@@ -89,7 +115,9 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="orders in the demo database")
     parser.add_argument("--db", default="orders.db", help="SQLite database (created if missing)")
-    parser.add_argument("--out", default="orders.json.gz", help="output path (.gz/.bz2/.xz compress)")
+    parser.add_argument(
+        "--out", default="orders.json.gz", help="output path (.gz/.bz2/.xz compress)"
+    )
     args = parser.parse_args(argv)
 
     if not os.path.exists(args.db):
@@ -101,8 +129,11 @@ def main(argv: list[str] | None = None) -> int:
     with sqlite3.connect(args.db) as db:
         (count,) = db.execute("SELECT count(*) FROM orders").fetchone()
         streamjson.dump(
-            {"exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
-             "count": count, "orders": order_documents(db)},
+            {
+                "exported_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                "count": count,
+                "orders": order_documents(db),
+            },
             args.out,
         )
     db.close()
@@ -111,8 +142,10 @@ def main(argv: list[str] | None = None) -> int:
     with gzip.open(args.out, "rb") if args.out.endswith(".gz") else open(args.out, "rb") as f:
         text_bytes = sum(len(block) for block in iter(lambda: f.read(1 << 20), b""))
     print(f"exported {count:,} orders to {args.out} in {seconds:.2f} s")
-    print(f"  {count / seconds:,.0f} rows/s, {text_bytes / seconds / 1e6:.1f} MB/s of JSON"
-          f" ({text_bytes / 1e6:.0f} MB of JSON, {os.path.getsize(args.out) / 1e6:.0f} MB on disk)")
+    print(
+        f"  {count / seconds:,.0f} rows/s, {text_bytes / seconds / 1e6:.1f} MB/s of JSON"
+        f" ({text_bytes / 1e6:.0f} MB of JSON, {os.path.getsize(args.out) / 1e6:.0f} MB on disk)"
+    )
     print(f"  peak memory (RSS) {peak_rss_mib():.0f} MiB, {rss_before:.0f} MiB before the export")
     return 0
 

@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
-from ._types import Chunk
+from ._types import Chunk, Pull
 from ._walker import Walker, encode_plain
 
 if TYPE_CHECKING:
@@ -50,7 +50,7 @@ def walk(
 def refuse_async(chunks: Iterator[Chunk], use: str) -> Generator[str, None, None]:
     """Pass text chunks through; fail clearly when the document holds an async source."""
     for chunk in chunks:
-        if type(chunk) is not str:
+        if isinstance(chunk, Pull):
             assert isinstance(chunks, Generator)
             chunks.throw(
                 TypeError(
@@ -58,7 +58,8 @@ def refuse_async(chunks: Iterator[Chunk], use: str) -> Generator[str, None, None
                     f"awaiting it: use streamjson.{use}() instead"
                 )
             )
-        yield chunk
+        else:
+            yield chunk
 
 
 def iterencode(
@@ -103,17 +104,32 @@ def dumps(
     ``fast=True`` writes orjson's format instead (see :func:`iterencode`).
     """
     if (
-        not fast and
-        not skipkeys and ensure_ascii and check_circular and allow_nan and cls is None
-        and indent is None and separators is None and default is None and not sort_keys and not kw
+        not fast
+        and not skipkeys
+        and ensure_ascii
+        and check_circular
+        and allow_nan
+        and cls is None
+        and indent is None
+        and separators is None
+        and default is None
+        and not sort_keys
+        and not kw
     ):
         text = encode_plain(obj)
         if text is not None:
             return text
     options = dict(
-        skipkeys=skipkeys, ensure_ascii=ensure_ascii, check_circular=check_circular,
-        allow_nan=allow_nan, cls=cls, indent=indent, separators=separators, default=default,
-        sort_keys=sort_keys, **kw,
+        skipkeys=skipkeys,
+        ensure_ascii=ensure_ascii,
+        check_circular=check_circular,
+        allow_nan=allow_nan,
+        cls=cls,
+        indent=indent,
+        separators=separators,
+        default=default,
+        sort_keys=sort_keys,
+        **kw,
     )
     chunks = walk(obj, sys.maxsize, options, bounded=False, fast=fast)
     return "".join(refuse_async(chunks, "iterencode_async"))

@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
+orjson: Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised only without the optional extra
@@ -28,10 +29,13 @@ def require() -> None:
 
 def floatstr(o: float) -> str:
     """A float as orjson writes it (NaN and infinities become null)."""
-    return orjson.dumps(o).decode()
+    text: str = orjson.dumps(o).decode()
+    return text
 
 
-def batch_encoder(default: Callable[[Any], Any], sort_keys: bool) -> Callable[[Any, int], list[str]]:
+def batch_encoder(
+    default: Callable[[Any], Any], sort_keys: bool
+) -> Callable[[Any, int], list[str]]:
     """An encoder with the C encoder's call shape, ``enc(value, 0) -> [text]``.
 
     When ``default`` raises, orjson raises TypeError with that exception as its

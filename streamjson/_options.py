@@ -45,7 +45,9 @@ def make_encoder(
 def overrides_encoding(encoder: json.JSONEncoder) -> bool:
     """True when ``type(encoder)`` replaces ``encode`` or ``iterencode``, which json honours."""
     t = type(encoder)
-    return t.encode is not json.JSONEncoder.encode or t.iterencode is not json.JSONEncoder.iterencode
+    return (
+        t.encode is not json.JSONEncoder.encode or t.iterencode is not json.JSONEncoder.iterencode
+    )
 
 
 class Options:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any, Protocol, TypeVar, Union
+from typing import Any, Protocol, TypeVar
 
 _T_contra = TypeVar("_T_contra", contravariant=True)
 
@@ -75,4 +75,4 @@ class Pull:
 EXHAUSTED: Any = object()
 """Sent back into the walker when an async source raised StopAsyncIteration."""
 
-Chunk = Union[str, Pull]
+Chunk = str | Pull

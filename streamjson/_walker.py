@@ -25,17 +25,17 @@ from __future__ import annotations
 
 import json
 import sys
-from collections.abc import Callable, Generator, Iterator, Mapping
+from collections.abc import Callable, Generator, Mapping
 from itertools import islice
-from types import GeneratorType
-from typing import Any, Union
-
 from json.encoder import encode_basestring_ascii
+from types import GeneratorType
+from typing import Any
 
 from . import _fast
 from ._options import Options
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
+c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
 try:
     from _json import make_encoder as c_make_encoder
 except ImportError:  # pragma: no cover - PyPy and builds without the accelerator
@@ -44,7 +44,7 @@ except ImportError:  # pragma: no cover - PyPy and builds without the accelerato
 # A frame is a generator that yields text, child frames or Pull requests, plus the
 # one-item list where it keeps the key or index it is working on (for error paths).
 Frame = tuple[Generator[Any, Any, None], list[Any]]
-Encoded = Union[str, Frame]
+Encoded = str | Frame
 
 _int_repr = int.__repr__
 _list_iter = list.__iter__
@@ -75,7 +75,13 @@ _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find 
 def is_streamed(o: object) -> bool:
     """True for the values streamjson encodes and json hands to ``default``."""
     t = type(o)
-    return t is Object or t is RawJSON or hasattr(t, "__next__") or hasattr(t, "__aiter__") or isinstance(o, Mapping)
+    return (
+        t is Object
+        or t is RawJSON
+        or hasattr(t, "__next__")
+        or hasattr(t, "__aiter__")
+        or isinstance(o, Mapping)
+    )
 
 
 def _is_flat(o: Any) -> bool:
@@ -184,9 +190,17 @@ class Walker:
             item_sep = o.item_separator
             if o.indent is not None:
                 item_sep += "\n" + o.indent * level
+            assert c_make_encoder is not None  # else use_c is False and we are not called
             enc = c_make_encoder(
-                self.c_markers, self._hook, o.encode_str, None, o.key_separator,
-                item_sep, o.sort_keys, o.skipkeys, o.allow_nan,
+                self.c_markers,
+                self._hook,
+                o.encode_str,
+                None,
+                o.key_separator,
+                item_sep,
+                o.sort_keys,
+                o.skipkeys,
+                o.allow_nan,
             )
             self.c_encoders[key] = enc
         return enc
@@ -289,7 +303,8 @@ class Walker:
                     source = iter(sorted(map(_split, source), key=_first))
             return self._frame(self._object, source, level, use_c, o, pairs)
         if t is RawJSON:
-            return o.text
+            text: str = o.text
+            return text
         if hasattr(t, "__next__"):
             return self._frame(self._array, o, level, use_c, o, o)
         if hasattr(t, "__aiter__"):
@@ -299,7 +314,7 @@ class Walker:
             return self._frame(self._object, pairs, level, use_c, o)
         mark = self._enter(o)  # json marks the object before it calls default
         out = self.encode(self.call_default(o), level, use_c)
-        if type(out) is str:
+        if isinstance(out, str):
             self._leave(mark)
             return out
         return self._then_leave(out, mark), [None]
@@ -373,7 +388,9 @@ class Walker:
             open_, sep, close = "", "\n", "\n"
         else:
             open_, sep, close = self.brackets("[", "]", level)
-        target = max(1, self.opts.chunk_size // 4)  # text a batch aims at: chunks stay near chunk_size
+        target = max(
+            1, self.opts.chunk_size // 4
+        )  # text a batch aims at: chunks stay near chunk_size
         indented = self.opts.indent is not None
         pull = hasattr(type(items), "__anext__")
         n = FIRST_BATCH
@@ -383,6 +400,7 @@ class Walker:
         try:
             while more:
                 loc[0] = _SOURCE
+                batch: list[Any]
                 if pull:
                     batch = []
                     while len(batch) < n:
@@ -463,7 +481,11 @@ class Walker:
                         continue
                 loc[0] = key
                 scalar = scalars.get(type(value))
-                out = scalar(value) if scalar is not None else self.encode_any(value, level + 1, use_c)
+                out = (
+                    scalar(value)
+                    if scalar is not None
+                    else self.encode_any(value, level + 1, use_c)
+                )
                 head += encode_str(key) + key_sep
                 if type(out) is str:
                     parts.append(head + out)
@@ -508,10 +530,13 @@ class Walker:
             if lines:
                 source = root.__aiter__() if hasattr(type(root), "__aiter__") else iter(root)
                 loc: list[Any] = [None]
-                out: Encoded = self._array(source, level - 1, self.use_c, loc, None, root, True), loc
+                out: Encoded = (
+                    self._array(source, level - 1, self.use_c, loc, None, root, True),
+                    loc,
+                )
             else:
                 out = self.encode(root, level, self.use_c)
-            if type(out) is str:
+            if isinstance(out, str):
                 yield out
                 return
             stack.append(out[0])
@@ -589,4 +614,8 @@ def add_location(exc: BaseException, locs: list[list[Any]]) -> None:
         return
     path, reading = json_path(locs)
     what = "while reading the items of" if reading else "when encoding the value at"
-    exc.add_note(f"streamjson: {what} {path}")
+    note = f"streamjson: {what} {path}"
+    if sys.version_info >= (3, 11):
+        exc.add_note(note)
+    else:  # PEP 678 by hand: tools that know __notes__ show it
+        setattr(exc, "__notes__", [*notes, note])  # noqa: B010

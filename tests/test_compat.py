@@ -30,7 +30,7 @@ def assert_same_as_json(value: Any, twin: Any = None, **kw: Any) -> None:
     expected = outcome(lambda: json.dumps(value, **kw))
     for name, driver in DRIVERS.items():
         doc = value if twin is None else twin()
-        got = outcome(lambda: driver(doc, **kw))
+        got = outcome(lambda driver=driver, doc=doc: driver(doc, **kw))  # type: ignore[misc]
         if name == "dump_binary" and expected[0] == "ok" and not encodable(expected[1]):
             # Lone surrogates with ensure_ascii=False have no UTF-8 form.
             assert got[0] == "error" and got[1][0] is UnicodeEncodeError
@@ -69,22 +69,54 @@ def test_any_chunk_size_gives_the_same_text(value: Any, chunk_size: int) -> None
 
 
 EDGE_CASES: list[Any] = [
-    None, True, False, 0, -0.0, 1e16, 5e-324, 1.7976931348623157e308, 10**400 if False else 10**300,
-    float("nan"), float("inf"), float("-inf"), "", "\ud800", "😀", "\u2028\u2029", "é" * 3,
-    [], {}, (), [[]], [{}], {"": []}, {1: 2, 1.5: 3, True: 4, None: 5, False: 6},
+    None,
+    True,
+    False,
+    0,
+    -0.0,
+    1e16,
+    5e-324,
+    1.7976931348623157e308,
+    10**400 if False else 10**300,
+    float("nan"),
+    float("inf"),
+    float("-inf"),
+    "",
+    "\ud800",
+    "😀",
+    "\u2028\u2029",
+    "é" * 3,
+    [],
+    {},
+    (),
+    [[]],
+    [{}],
+    {"": []},
+    {2: 2, 1.5: 3, True: 4, None: 5, False: 6},
     [sts.IntSub(3), sts.FloatSub(2.5), sts.StrSub("x"), sts.Color.RED, sts.Ratio.HALF],
     {sts.StrSub("k"): sts.IntSub(1), sts.IntSub(2): 0, sts.FloatSub(0.5): 1},
     {"a": {"b": {"c": [1, [2, [3, {"d": ()}]]]}}},
-    list(range(5000)), {str(i): i for i in range(5000)},
+    list(range(5000)),
+    {str(i): i for i in range(5000)},
     [{"id": i, "tags": ["x", "é"], "n": {"v": i / 3}} for i in range(3000)],
 ]
 
 OPTION_SETS: list[dict[str, Any]] = [
-    {}, {"indent": 2}, {"indent": 0}, {"indent": "\t"}, {"indent": "\n"}, {"sort_keys": True},
-    {"ensure_ascii": False}, {"separators": (",", ":")}, {"separators": ("\n", "\n")},
+    {},
+    {"indent": 2},
+    {"indent": 0},
+    {"indent": "\t"},
+    {"indent": "\n"},
+    {"sort_keys": True},
+    {"ensure_ascii": False},
+    {"separators": (",", ":")},
+    {"separators": ("\n", "\n")},
     {"indent": 3, "separators": (" ,", " : "), "sort_keys": True, "ensure_ascii": False},
-    {"allow_nan": False}, {"allow_nan": False, "indent": 1}, {"check_circular": False},
-    {"skipkeys": True}, {"default": repr},
+    {"allow_nan": False},
+    {"allow_nan": False, "indent": 1},
+    {"check_circular": False},
+    {"skipkeys": True},
+    {"default": repr},
 ]
 
 
@@ -102,7 +134,7 @@ def test_errors_match_json_messages(options: dict[str, Any]) -> None:
         {(1, 2): 3},
         {"a": 1, 2: "b"},
         {decimal.Decimal("1.5"): 1},
-        10 ** 5000,
+        10**5000,
     ]:
         assert_same_as_json(bad, **options)
         assert_same_as_json(bad, allow_nan=False, sort_keys=True, **options)
@@ -138,14 +170,16 @@ class Upper(json.JSONEncoder):
 
 class Wrapped(json.JSONEncoder):
     def iterencode(self, o: Any, _one_shot: bool = False) -> Any:
-        yield "{\"wrapped\": "
+        yield '{"wrapped": '
         yield from super().iterencode(o, _one_shot)
         yield "}"
 
 
 @pytest.mark.parametrize("cls", [ToList, Upper, Wrapped])
 @pytest.mark.parametrize("options", [{}, {"indent": 2, "sort_keys": True}])
-def test_encoder_subclasses_are_honoured(cls: type[json.JSONEncoder], options: dict[str, Any]) -> None:
+def test_encoder_subclasses_are_honoured(
+    cls: type[json.JSONEncoder], options: dict[str, Any]
+) -> None:
     value = {"s": {3, 1, 2}, "c": [1 + 2j], "x": "é"}
     if cls is not ToList:
         value = {"x": "é", "n": [1, 2]}

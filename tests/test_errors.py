@@ -68,9 +68,7 @@ def test_default_is_called_once_per_value_even_when_the_c_encoder_gives_up() -> 
     stamps = [Stamp() for _ in range(10)]
     # The generator at the end makes the C encoder give up on the batch half-way.
     doc = [{"s": s} for s in stamps] + [iter([1])]
-    assert streamjson.dumps(doc, default=default) == json.dumps(
-        [{"s": "stamp"}] * 10 + [[1]]
-    )
+    assert streamjson.dumps(doc, default=default) == json.dumps([{"s": "stamp"}] * 10 + [[1]])
     assert seen == stamps
 
 
@@ -159,7 +157,9 @@ def test_async_sources_are_refused_by_sync_functions_with_a_pointer() -> None:
         yield 1
 
     source = agen()
-    with pytest.raises(TypeError, match=r"async_generator.*use streamjson.iterencode_async\(\)") as info:
+    with pytest.raises(
+        TypeError, match=r"async_generator.*use streamjson.iterencode_async\(\)"
+    ) as info:
         streamjson.dumps({"x": source})
     assert note_of(info.value).endswith("$.x")
     out = io.StringIO()

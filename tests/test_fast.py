@@ -19,8 +19,11 @@ orjson = pytest.importorskip("orjson")
 
 # Values within orjson's rules: 64-bit ints, str keys or plain scalar keys, finite floats.
 fast_scalars = (
-    st.none() | st.booleans() | st.integers(-(2**63), 2**64 - 1)
-    | st.floats(allow_nan=False, allow_infinity=False) | sts.texts
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**64 - 1)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | sts.texts
 )
 fast_values = st.recursive(
     fast_scalars,
@@ -76,7 +79,11 @@ def test_default_is_called_as_json_would() -> None:
 
 @pytest.mark.parametrize(
     "options",
-    [{"indent": 2}, {"separators": (";", "=")}, {"cls": type("E", (json.JSONEncoder,), {"encode": lambda s, o: ""})}],
+    [
+        {"indent": 2},
+        {"separators": (";", "=")},
+        {"cls": type("E", (json.JSONEncoder,), {"encode": lambda s, o: ""})},
+    ],
 )
 def test_fast_mode_refuses_what_it_cannot_write(options: dict[str, Any]) -> None:
     with pytest.raises(ValueError, match="fast=True"):

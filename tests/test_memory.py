@@ -15,9 +15,16 @@ MiB = 1024 * 1024
 
 def record(i: int) -> dict[str, Any]:
     return {
-        "id": i, "name": f"customer {i}", "email": f"c{i}@example.com", "city": "Zürich",
-        "score": i / 7, "active": i % 2 == 0, "tags": ["a", "b"], "note": None,
-        "address": {"street": "Main St", "zip": 1000 + i % 999}, "total": i * 3,
+        "id": i,
+        "name": f"customer {i}",
+        "email": f"c{i}@example.com",
+        "city": "Zürich",
+        "score": i / 7,
+        "active": i % 2 == 0,
+        "tags": ["a", "b"],
+        "note": None,
+        "address": {"street": "Main St", "zip": 1000 + i % 999},
+        "total": i * 3,
     }
 
 

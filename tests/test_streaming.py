@@ -28,8 +28,13 @@ def test_generators_and_iterators_are_arrays(encode: Callable[..., str]) -> None
         "nested": iter([iter([iter([])]), range(2).__iter__()]),
     }
     assert encode(doc) == json.dumps(
-        {"gen": [0, 1, 4, 9], "map": ["0", "1", "2"], "filter": [1, 2], "iter": [{"a": 1}],
-         "nested": [[[]], [0, 1]]}
+        {
+            "gen": [0, 1, 4, 9],
+            "map": ["0", "1", "2"],
+            "filter": [1, 2],
+            "iter": [{"a": 1}],
+            "nested": [[[]], [0, 1]],
+        }
     )
 
 
@@ -47,7 +52,7 @@ def test_mappings_are_objects(encode: Callable[..., str]) -> None:
 
 def test_object_encodes_pairs_lazily_like_a_dict(encode: Callable[..., str]) -> None:
     pairs = [("a", 1), (2, [3]), (None, {"z": Object(iter([]))}), (1.5, True)]
-    expected = json.dumps(dict(pairs[:2] + [(None, {"z": {}}), (1.5, True)]), indent=1)
+    expected = json.dumps(dict([*pairs[:2], (None, {"z": {}}), (1.5, True)]), indent=1)
     assert encode(Object(iter(pairs)), indent=1) == expected
 
 
@@ -56,9 +61,9 @@ def test_object_keeps_duplicate_keys_and_sorts_by_key_only(encode: Callable[...,
         '{"b": 1, "a": [1], "b": 2}'
     )
     # with sort_keys the pairs are sorted by key (stable), never by value
-    assert encode(Object([("b", 1), ("a", object()), ("a", 0)]), sort_keys=True, default=str)[:7] == (
-        '{"a": "'
-    )
+    assert encode(Object([("b", 1), ("a", object()), ("a", 0)]), sort_keys=True, default=str)[
+        :7
+    ] == ('{"a": "')
 
 
 def test_object_rejects_non_pairs() -> None:
@@ -91,7 +96,9 @@ def test_iterators_are_consumed_lazily_and_only_once() -> None:
 
 
 def test_chunks_are_about_chunk_size() -> None:
-    chunks = list(streamjson.iterencode(({"i": i, "s": "x" * 20} for i in range(20_000)), chunk_size=4096))
+    chunks = list(
+        streamjson.iterencode(({"i": i, "s": "x" * 20} for i in range(20_000)), chunk_size=4096)
+    )
     assert len(chunks) > 50
     assert all(len(c) <= 3 * 4096 for c in chunks)
     assert sum(len(c) >= 4096 for c in chunks) >= len(chunks) - 2
