@@ -61,6 +61,9 @@ SMALL_NESTED = 64
 _BOOL_TEXT = {True: "true", False: "false"}
 PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
 
+_CLOSER = {"[": "]", "{": "}"}
+MARKED = -1  # c_encoder key of the encoder with marker separators, for Walker._records
+
 _SOURCE = object()  # loc marker: the error came from reading a source, not from a value
 
 
@@ -109,6 +112,54 @@ def _fits(o: Any) -> bool:
             if v and isinstance(v, (list, tuple, dict)):
                 todo.append(v)
     return True
+
+
+_CONTAINERS = (list, tuple, dict)
+_EXACT_CONTAINERS = frozenset(_CONTAINERS)
+_PLAIN = frozenset((str, int, float, bool, type(None)))
+
+
+def _plans(batch: list[Any]) -> list[tuple[int, list[tuple[int, int]]] | None] | None:
+    """For ``Walker._records``: per item, None if its text is one piece, else how many
+    pieces it spans and ``(offset, length)`` of each non-empty container in it. None
+    when an item is nested deeper than that, or holds container subclasses."""
+    plans: list[tuple[int, list[tuple[int, int]]] | None] = []
+    for item in batch:
+        t = type(item)
+        if t is dict:
+            values: Any = item.values()
+        elif t is list or t is tuple:
+            values = item
+        else:
+            if item and isinstance(item, _CONTAINERS):
+                return None
+            plans.append(None)
+            continue
+        if not item:
+            plans.append(None)
+            continue
+        nested = []
+        count = 0
+        for v in values:
+            tv = type(v)
+            if tv in _PLAIN:
+                count += 1
+            elif tv in _EXACT_CONTAINERS:
+                n = len(v)
+                for e in v.values() if tv is dict else v:
+                    if type(e) not in _PLAIN and e and isinstance(e, _CONTAINERS):
+                        return None
+                if n:
+                    nested.append((count, n))
+                    count += n
+                else:
+                    count += 1
+            elif v and isinstance(v, _CONTAINERS):
+                return None
+            else:
+                count += 1
+        plans.append((count, nested))
+    return plans
 
 
 def _null_text(o: None) -> str:
@@ -169,6 +220,18 @@ class Walker:
             type(None): _null_text,
         }
         self.bracket_cache: dict[tuple[str, int], tuple[str, str, str]] = {}
+        # Walker._records needs marker characters no option contains, and C output
+        # in the order _plans reads the items.
+        self.records_ok = (
+            options.indent is not None
+            and not options.sort_keys
+            and not options.skipkeys
+            and not any(
+                c in text
+                for c in "\x00\x01"
+                for text in (options.indent, options.item_separator, options.key_separator)
+            )
+        )
         # Which containers the C encoder may take whole: with indent only flat ones.
         # bounded=False (dumps, which holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool]
@@ -188,7 +251,10 @@ class Walker:
         if enc is None:
             o = self.opts
             item_sep = o.item_separator
-            if o.indent is not None:
+            key_sep = o.key_separator
+            if level == MARKED:
+                item_sep, key_sep = "\x00", key_sep + "\x01"
+            elif o.indent is not None:
                 item_sep += "\n" + o.indent * level
             assert c_make_encoder is not None  # else use_c is False and we are not called
             enc = c_make_encoder(
@@ -196,7 +262,7 @@ class Walker:
                 self._hook,
                 o.encode_str,
                 None,
-                o.key_separator,
+                key_sep,
                 item_sep,
                 o.sort_keys,
                 o.skipkeys,
@@ -368,6 +434,74 @@ class Walker:
             self.bracket_cache[open_, level] = cached
         return cached
 
+    # -- batches ---------------------------------------------------------------------
+
+    def _batch(self, batch: list[Any], level: int, lines: bool) -> Any:
+        """The text of a batch of array items (no brackets) from the C encoder.
+
+        Or ``_FALLBACK``/``_C_FAILED`` (see ``try_c``), and ``_FALLBACK`` when the C
+        encoder cannot write these items with the indentation they need.
+        """
+        if lines:
+            return self.try_c(batch, level + 1, each=True)
+        if self.opts.indent is None or _is_flat(batch):
+            text = self.try_c(batch, level + 1)
+            return text[1:-1] if type(text) is str else text
+        if self.records_ok:
+            plans = _plans(batch)
+            if plans is not None:
+                return self._records(batch, plans, level)
+        return _FALLBACK
+
+    def _records(
+        self, batch: list[Any], plans: list[tuple[int, list[tuple[int, int]]] | None], level: int
+    ) -> Any:
+        """Indented text of items nested at most two deep, from one C call.
+
+        json's C encoder cannot indent and uses one separator at every depth, so the
+        batch is encoded with ``\\x00`` as that separator and ``\\x01`` after each
+        key (JSON text never holds a raw control character anywhere else). ``plans``
+        (from ``_plans``) says how many pieces each member of each item spans: enough
+        to put every piece on its line with the indentation of its depth.
+        """
+        self.attempt.clear()
+        try:
+            chunks = self.c_encoder(MARKED)(batch, 0)
+        except Exception as exc:
+            self._after_c_failure()
+            return _FALLBACK if isinstance(exc, _Fallback) else _C_FAILED
+        pieces = "".join(chunks)[1:-1].split("\x00")
+        _, sep1, _ = self.brackets("", "", level)
+        open2, sep2, close2 = self.brackets("", "", level + 1)
+        open3, sep3, close3 = self.brackets("", "", level + 2)
+        items = []
+        p = 0
+        for plan in plans:
+            if plan is None:  # a scalar or an empty container: one piece
+                items.append(pieces[p])
+                p += 1
+                continue
+            count, nested = plan
+            parts = pieces[p : p + count]
+            p += count
+            opener = parts[0][0]
+            parts[0] = parts[0][1:]
+            parts[-1] = parts[-1][:-1]  # the same piece as parts[0] when count is 1
+            for offset, n in reversed(nested):
+                piece = parts[offset]
+                if opener == "{":
+                    key, _, value = piece.partition("\x01")
+                else:
+                    key, value = "", piece
+                inner = parts[offset : offset + n]
+                inner[0] = value[1:]
+                inner[-1] = inner[-1][:-1]
+                parts[offset : offset + n] = [
+                    key + value[0] + open3 + sep3.join(inner) + close3 + _CLOSER[value[0]]
+                ]
+            items.append(opener + open2 + sep2.join(parts) + close2 + _CLOSER[opener])
+        return sep1.join(items).replace("\x01", "")
+
     # -- frames --------------------------------------------------------------------
 
     def _array(
@@ -391,7 +525,6 @@ class Walker:
         target = max(
             1, self.opts.chunk_size // 4
         )  # text a batch aims at: chunks stay near chunk_size
-        indented = self.opts.indent is not None
         pull = hasattr(type(items), "__anext__")
         n = FIRST_BATCH
         head = open_
@@ -416,10 +549,10 @@ class Walker:
                     break
                 loc[0] = index
                 item_c = use_c
-                if use_c and (not indented or _is_flat(batch)):
-                    text = self.try_c(batch, level + 1, lines)
+                if use_c:
+                    text = self._batch(batch, level, lines)
                     if type(text) is str:
-                        yield head + (text if lines else text[1:-1])
+                        yield head + text
                         head = sep
                         index += len(batch)
                         n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
@@ -468,6 +601,7 @@ class Walker:
             pull = hasattr(type(pairs), "__anext__")
             scalars = self.scalars
             parts: list[str] = []
+            skipped = False
             while True:
                 loc[0] = _SOURCE
                 pair = (yield Pull(pairs)) if pull else next(pairs, EXHAUSTED)
@@ -478,6 +612,7 @@ class Walker:
                 if type(key) is not str:
                     key = keystr(key)
                     if key is None:
+                        skipped = True
                         continue
                 loc[0] = key
                 scalar = scalars.get(type(value))
@@ -499,7 +634,8 @@ class Walker:
                     yield out
                 head = sep
                 first = False
-            parts.append("{}" if first else close)
+            # json opens a non-empty dict before it skips keys: "{" + newline, closed.
+            parts.append(close if not first else open_ + close if skipped else "{}")
             yield "".join(parts)
         except BaseException:
             if isinstance(owned, GeneratorType):

@@ -217,3 +217,17 @@ def test_a_dict_mutated_while_streamed_is_an_error_not_a_wrong_document() -> Non
     big["z"] = object()
     with pytest.raises(RuntimeError, match="changed size"):
         "".join(streamjson.iterencode({"data": big}, default=grow))
+
+
+shallow = st.recursive(sts.scalars, sts.containers, max_leaves=6)  # mostly one or two deep
+records = st.lists(shallow, max_size=30)
+
+
+@settings(max_examples=600)
+@given(records, sts.indents.filter(lambda i: i is not None), sts.separators, st.booleans())
+def test_indented_batches_of_records_match_json(
+    items: list[Any], indent: Any, separators: Any, lazy: bool
+) -> None:
+    """Batches of shallow records take the C encoder with marker separators."""
+    kw = {"indent": indent, "separators": separators}
+    assert_same_as_json(items, (lambda: iter(items)) if lazy else None, **kw)
