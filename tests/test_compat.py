@@ -46,7 +46,7 @@ def encodable(text: str) -> bool:
     return True
 
 
-@settings(max_examples=1500)
+@settings(max_examples=max(1500, settings.default.max_examples))  # more when exploring
 @given(sts.values, sts.options)
 def test_random_values_and_options_match_json(value: Any, options: dict[str, Any]) -> None:
     assert_same_as_json(value, **options)
@@ -223,7 +223,7 @@ shallow = st.recursive(sts.scalars, sts.containers, max_leaves=6)  # mostly one 
 records = st.lists(shallow, max_size=30)
 
 
-@settings(max_examples=600)
+@settings(max_examples=max(600, settings.default.max_examples))
 @given(records, sts.indents.filter(lambda i: i is not None), sts.separators, st.booleans())
 def test_indented_batches_of_records_match_json(
     items: list[Any], indent: Any, separators: Any, lazy: bool
