@@ -34,15 +34,19 @@ class JSONLinesHandler(logging.Handler):
     """A logging handler that appends one JSON object per record to a file."""
 
     def __init__(self, path: str | os.PathLike[str], level: int = logging.NOTSET) -> None:
-        super().__init__(level)
-        self.writer = streamjson.LinesWriter(
+        # Opened first: logging calls close() at exit on every handler it has seen.
+        writer = streamjson.LinesWriter(
             path, append=True, flush=True, default=str, ensure_ascii=False
         )
+        super().__init__(level)
+        self.writer = writer
 
     def event(self, record: logging.LogRecord) -> dict[str, Any]:
         """The JSON object written for ``record``."""
         event: dict[str, Any] = {
-            "time": datetime.datetime.fromtimestamp(record.created, datetime.timezone.utc).isoformat(),
+            "time": datetime.datetime.fromtimestamp(
+                record.created, datetime.timezone.utc
+            ).isoformat(),
             "level": record.levelname,
             "logger": record.name,
             "message": record.getMessage(),
@@ -87,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
         for t in threads:
             t.join()
         try:
-            1 / 0
+            print(1 / 0)
         except ZeroDivisionError:
             log.exception("till failed", extra={"till": 3, "opened": datetime.date.today()})
         log.info("shop closed")

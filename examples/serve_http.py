@@ -48,7 +48,12 @@ async def fetch_records(count: int) -> AsyncIterator[dict[str, Any]]:
             await asyncio.sleep(0)  # the round trip to the database
             for i in range(start, min(start + PAGE, count)):
                 progress["produced"] += 1
-                yield {"id": i, "name": f"user{i}", "email": f"user{i}@example.com", "score": i % 97}
+                yield {
+                    "id": i,
+                    "name": f"user{i}",
+                    "email": f"user{i}@example.com",
+                    "score": i % 97,
+                }
         done = True
     finally:
         if not done:
@@ -61,7 +66,7 @@ def _count(request: Request) -> int:
 
 async def records(request: Request) -> StreamingResponse:
     count = _count(request)
-    document = streamjson.Object([("count", count), ("records", fetch_records(count))])
+    document = {"count": count, "records": fetch_records(count)}
     return StreamingResponse(streamjson.iterencode_async(document), media_type="application/json")
 
 

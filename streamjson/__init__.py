@@ -8,23 +8,35 @@ The reading half of json is re-exported, so ``import streamjson as json`` works.
 
 from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 
+from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from ._encode import EncodeOptions, dumps, iterencode
+from ._lines import dump_lines, dumps_lines, iterencode_lines
 from ._sinks import dump
 from ._types import Object, RawJSON, SupportsWrite
+from ._writers import ArrayWriter, LinesWriter
 
 __version__ = "0.1.0"
 
 __all__ = [
+    "ArrayWriter",
     "EncodeOptions",
     "JSONDecodeError",
     "JSONDecoder",
     "JSONEncoder",
+    "LinesWriter",
     "Object",
     "RawJSON",
     "SupportsWrite",
     "dump",
+    "dump_async",
+    "dump_lines",
+    "dump_lines_async",
     "dumps",
+    "dumps_lines",
     "iterencode",
+    "iterencode_async",
+    "iterencode_lines",
+    "iterencode_lines_async",
     "load",
     "loads",
 ]

@@ -10,6 +10,7 @@ up on a streaming response) get the same clean-up.
 
 from __future__ import annotations
 
+import codecs
 import contextlib
 import inspect
 import os
@@ -46,9 +47,10 @@ AsyncWrite = Callable[[str], Awaitable[None]]
 async def drive(chunks: Iterator[Chunk]) -> AsyncGenerator[str, None]:
     """Run the walker's chunk generator, awaiting the async sources it asks for.
 
-    Yields the text chunks (``chunks`` may also be a plain iterator of text). If anything fails, or the consumer stops early, the
-    walker is closed and then every async generator it pulled from and did not
-    finish is closed with ``aclose()``, innermost first.
+    Yields the text chunks (``chunks`` may also be a plain iterator of text). If
+    anything fails, or the consumer stops early, the walker is closed and then every
+    async generator it pulled from and did not finish is closed with ``aclose()``,
+    innermost first.
     """
     walker = chunks if isinstance(chunks, Generator) else _generator(chunks)
     pulled: dict[int, AsyncIterator[Any]] = {}  # started and not yet exhausted
@@ -88,7 +90,7 @@ def _generator(text: Iterator[Chunk]) -> Generator[Chunk, Any, None]:
 
 def iterencode_async(
     obj: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Yield the JSON text of ``obj`` in chunks, awaiting the async sources it holds.
 
     Like :func:`iterencode`, and async iterables and async generators anywhere in
@@ -109,7 +111,7 @@ def iterencode_lines_async(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     **kw: Unpack[EncodeOptions],
-) -> AsyncIterator[str]:
+) -> AsyncGenerator[str, None]:
     """Yield the JSON Lines text of a sync or async iterable of documents, in chunks.
 
     Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``; items
@@ -171,7 +173,7 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     :func:`open_sink` reads them; a StreamWriter or an ``async def write()`` takes
     bytes (network writers do); any other ``write()`` is probed with ``write("")``.
     """
-    "".encode(encoding)  # an unknown encoding fails here, before anything is read
+    encode = codecs.getincrementalencoder(encoding)().encode  # one BOM at most, not one a chunk
     if isinstance(writer, (str, os.PathLike, socket.socket)):
         raise TypeError(
             f"dump_async needs an object with a write() method, not a {type(writer).__name__}: "
@@ -190,7 +192,7 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
         binary = drain is not None or await _probe_binary(write)
 
     async def put(text: str) -> None:
-        result = write(text.encode(encoding) if binary else text)
+        result = write(encode(text) if binary else text)
         if inspect.isawaitable(result):
             await result
         if drain is not None:

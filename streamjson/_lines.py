@@ -48,18 +48,18 @@ def line_encoder(kw: dict[str, Any]) -> json.JSONEncoder:
 
 
 def check_documents(iterable: Any) -> None:
-    """Refuse what is not an iterable of documents, before anything is written.
+    """Refuse what is not an iterable of values, before anything is written.
 
-    A str, bytes or Mapping is iterable but is surely one document given by mistake.
+    A str, bytes or Mapping is iterable but is surely one value given by mistake.
     """
     if isinstance(iterable, (str, bytes, bytearray, Mapping)):
         raise TypeError(
-            f"expected an iterable of documents, not a {type(iterable).__name__}: "
-            "to write one document on one line, pass [document]"
+            f"expected an iterable of values, not a {type(iterable).__name__}: "
+            "to write it as one value, pass [value]"
         )
     t = type(iterable)
     if not hasattr(t, "__iter__") and not hasattr(t, "__aiter__"):
-        raise TypeError(f"expected an iterable of documents, not {t.__name__}")
+        raise TypeError(f"expected an iterable of values, not {t.__name__}")
 
 
 def line_chunks(

@@ -37,12 +37,13 @@ Write = Callable[[str], None]
 
 GZIP_LEVEL = 6  # zlib's own default: about 3x faster than gzip.open's 9, output a few % larger
 
-_COMPRESSORS: dict[str, Callable[[IO[bytes], str], IO[bytes]]] = {
-    ".gz": lambda raw, name: gzip.GzipFile(  # type: ignore[return-value]
+# Each wraps the temporary file; _atomic_path closes what it opens.
+_COMPRESSORS: dict[str, Callable[[IO[bytes], str], io.BufferedIOBase]] = {
+    ".gz": lambda raw, name: gzip.GzipFile(
         filename=name, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
     ),
-    ".bz2": lambda raw, name: bz2.BZ2File(raw, "wb"),  # type: ignore[return-value]
-    ".xz": lambda raw, name: lzma.LZMAFile(raw, "wb"),  # type: ignore[return-value]
+    ".bz2": lambda raw, name: bz2.BZ2File(raw, "wb"),
+    ".xz": lambda raw, name: lzma.LZMAFile(raw, "wb"),  # noqa: SIM115
 }
 
 
@@ -192,7 +193,7 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
     try:
         with os.fdopen(fd, "wb") as raw:
             compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
-            stream: IO[bytes] = raw if compress is None else compress(raw, name)
+            stream: IO[bytes] | io.BufferedIOBase = raw if compress is None else compress(raw, name)
             with contextlib.ExitStack() as finish:
                 if stream is not raw:
                     finish.callback(stream.close)

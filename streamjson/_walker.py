@@ -526,7 +526,7 @@ class Walker:
             1, self.opts.chunk_size // 4
         )  # text a batch aims at: chunks stay near chunk_size
         pull = hasattr(type(items), "__anext__")
-        n = FIRST_BATCH
+        n = 1 if pull else FIRST_BATCH  # an awaited item is written as soon as it comes
         head = open_
         index = 0
         more = True
@@ -604,6 +604,9 @@ class Walker:
             skipped = False
             while True:
                 loc[0] = _SOURCE
+                if pull and parts:  # before awaiting, hand over what is written
+                    yield "".join(parts)
+                    parts = []
                 pair = (yield Pull(pairs)) if pull else next(pairs, EXHAUSTED)
                 if pair is EXHAUSTED:
                     break

@@ -104,9 +104,12 @@ class _Writer:
         """Write what completes the output (nothing, unless a subclass says so)."""
 
     def _abort(self, exc: BaseException) -> None:
-        """Release the sink without completing the output: a path written atomically
-        is discarded (the exception goes through its context manager, which re-raises
-        only what it did not get)."""
+        """Release the sink without completing the output.
+
+        ``exc`` goes through the sink's context manager as if it had been raised in
+        it: a path written atomically is discarded, an appended file closed, a
+        stream left alone. ``exc`` itself is not raised again here.
+        """
         self._exit.__exit__(type(exc), exc, exc.__traceback__)
 
     def _check_open(self) -> None:
