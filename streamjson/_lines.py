@@ -68,6 +68,7 @@ def line_chunks(
     kw: dict[str, Any],
     *,
     bounded: bool = True,
+    fast: bool = False,
 ) -> Generator[Chunk, Any, None]:
     """Check the options and the iterable now, and return the JSON Lines chunk generator.
 
@@ -77,7 +78,7 @@ def line_chunks(
     """
     check_documents(iterable)
     encoder = line_encoder(kw)
-    options = Options(encoder, chunk_size)
+    options = Options(encoder, chunk_size, fast)
     if overrides_encoding(encoder):
         return _encode_each(encoder, iterable)
     return Walker(options, bounded=bounded).chunks(iterable, lines=True)
@@ -108,20 +109,28 @@ def encode_line(encoder: json.JSONEncoder, item: Any) -> str:
 
 
 def iterencode_lines(
-    iterable: Iterable[Any], *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
+    iterable: Iterable[Any],
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    fast: bool = False,
+    **kw: Unpack[EncodeOptions],
 ) -> Iterator[str]:
     """Yield the JSON Lines text of ``iterable`` in chunks of about ``chunk_size`` characters.
 
     Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``; items
     may hold generators, Mappings and :class:`Object`. Options are checked when it
     is called (``indent`` is a ValueError); the items are read as chunks are consumed.
+    ``fast=True`` writes orjson's format (see :func:`streamjson.iterencode`).
     """
-    return refuse_async(line_chunks(iterable, chunk_size, dict(kw)), "iterencode_lines_async")
+    chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
+    return refuse_async(chunks, "iterencode_lines_async")
 
 
-def dumps_lines(iterable: Iterable[Any], **kw: Unpack[EncodeOptions]) -> str:
+def dumps_lines(
+    iterable: Iterable[Any], *, fast: bool = False, **kw: Unpack[EncodeOptions]
+) -> str:
     """Return the JSON Lines text of ``iterable``: ``dumps(item, **kw) + "\\n"`` per item."""
-    chunks = line_chunks(iterable, sys.maxsize, dict(kw), bounded=False)
+    chunks = line_chunks(iterable, sys.maxsize, dict(kw), bounded=False, fast=fast)
     return "".join(refuse_async(chunks, "iterencode_lines_async"))
 
 
@@ -131,6 +140,7 @@ def dump_lines(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
+    fast: bool = False,
     **kw: Unpack[EncodeOptions],
 ) -> None:
     """Write ``iterable`` to ``fp`` as JSON Lines, one ``dumps(item, **kw)`` a line.
@@ -139,4 +149,5 @@ def dump_lines(
     socket, or a path written atomically (a failure leaves the old file untouched)
     and compressed by its suffix (``.gz``, ``.bz2``, ``.xz``).
     """
-    write_chunks(line_chunks(iterable, chunk_size, dict(kw)), fp, encoding, "dump_lines_async")
+    chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
+    write_chunks(chunks, fp, encoding, "dump_lines_async")

@@ -98,3 +98,13 @@ def test_missing_orjson_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> Non
 
 def test_exact_mode_stays_the_default() -> None:
     assert streamjson.dumps({"é": 1e16}) == json.dumps({"é": 1e16})
+
+
+def test_json_lines_in_fast_mode() -> None:
+    rows = [{"i": i, "s": "é", "f": 1e16} for i in range(3)]
+    expected = "".join(orjson.dumps(r).decode() + "\n" for r in rows)
+    assert streamjson.dumps_lines(rows, fast=True) == expected
+    assert "".join(streamjson.iterencode_lines(iter(rows), fast=True)) == expected
+    out = io.BytesIO()
+    streamjson.dump_lines(iter(rows), out, fast=True)
+    assert out.getvalue().decode() == expected
