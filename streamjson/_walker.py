@@ -32,7 +32,9 @@ from types import GeneratorType
 from typing import Any
 
 from . import _fast
+from ._location import SOURCE, add_location
 from ._options import Options
+from ._shapes import fits, is_flat, record_plans
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
 c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
@@ -52,19 +54,11 @@ _tuple_iter = tuple.__iter__
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
-# A container goes to the C encoder whole when it holds at most SMALL elements in at
-# most SMALL_NESTED containers (itself included); anything bigger is walked, so
-# memory never grows with the size of a nested container.
-SMALL = 4096
-SMALL_NESTED = 64
-
 _BOOL_TEXT = {True: "true", False: "false"}
 PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
 
 _CLOSER = {"[": "]", "{": "}"}
 MARKED = -1  # c_encoder key of the encoder with marker separators, for Walker._records
-
-_SOURCE = object()  # loc marker: the error came from reading a source, not from a value
 
 
 class _Fallback(Exception):
@@ -85,81 +79,6 @@ def is_streamed(o: object) -> bool:
         or hasattr(t, "__aiter__")
         or isinstance(o, Mapping)
     )
-
-
-def _is_flat(o: Any) -> bool:
-    """At most SMALL elements, none of them a non-empty list, tuple or dict."""
-    if len(o) > SMALL:
-        return False
-    for v in o.values() if isinstance(o, dict) else o:
-        if v and isinstance(v, (list, tuple, dict)):
-            return False
-    return True
-
-
-def _fits(o: Any) -> bool:
-    """At most SMALL elements and SMALL_NESTED containers, nested ones included."""
-    todo = [o]
-    n = 0
-    containers = 0
-    while todo:
-        c = todo.pop()
-        n += len(c)
-        containers += 1
-        if n > SMALL or containers > SMALL_NESTED:
-            return False
-        for v in c.values() if isinstance(c, dict) else c:
-            if v and isinstance(v, (list, tuple, dict)):
-                todo.append(v)
-    return True
-
-
-_CONTAINERS = (list, tuple, dict)
-_EXACT_CONTAINERS = frozenset(_CONTAINERS)
-_PLAIN = frozenset((str, int, float, bool, type(None)))
-
-
-def _plans(batch: list[Any]) -> list[tuple[int, list[tuple[int, int]]] | None] | None:
-    """For ``Walker._records``: per item, None if its text is one piece, else how many
-    pieces it spans and ``(offset, length)`` of each non-empty container in it. None
-    when an item is nested deeper than that, or holds container subclasses."""
-    plans: list[tuple[int, list[tuple[int, int]]] | None] = []
-    for item in batch:
-        t = type(item)
-        if t is dict:
-            values: Any = item.values()
-        elif t is list or t is tuple:
-            values = item
-        else:
-            if item and isinstance(item, _CONTAINERS):
-                return None
-            plans.append(None)
-            continue
-        if not item:
-            plans.append(None)
-            continue
-        nested = []
-        count = 0
-        for v in values:
-            tv = type(v)
-            if tv in _PLAIN:
-                count += 1
-            elif tv in _EXACT_CONTAINERS:
-                n = len(v)
-                for e in v.values() if tv is dict else v:
-                    if type(e) not in _PLAIN and e and isinstance(e, _CONTAINERS):
-                        return None
-                if n:
-                    nested.append((count, n))
-                    count += n
-                else:
-                    count += 1
-            elif v and isinstance(v, _CONTAINERS):
-                return None
-            else:
-                count += 1
-        plans.append((count, nested))
-    return plans
 
 
 def _null_text(o: None) -> str:
@@ -221,7 +140,7 @@ class Walker:
         }
         self.bracket_cache: dict[tuple[str, int], tuple[str, str, str]] = {}
         # Walker._records needs marker characters no option contains, and C output
-        # in the order _plans reads the items.
+        # in the order record_plans reads the items.
         self.records_ok = (
             options.indent is not None
             and not options.sort_keys
@@ -236,9 +155,9 @@ class Walker:
         # bounded=False (dumps, which holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool]
         if options.indent is not None:
-            self.c_takes = _is_flat
+            self.c_takes = is_flat
         else:
-            self.c_takes = _fits if bounded else _any
+            self.c_takes = fits if bounded else _any
 
     # -- the C encoder -----------------------------------------------------------
 
@@ -444,11 +363,11 @@ class Walker:
         """
         if lines:
             return self.try_c(batch, level + 1, each=True)
-        if self.opts.indent is None or _is_flat(batch):
+        if self.opts.indent is None or is_flat(batch):
             text = self.try_c(batch, level + 1)
             return text[1:-1] if type(text) is str else text
         if self.records_ok:
-            plans = _plans(batch)
+            plans = record_plans(batch)
             if plans is not None:
                 return self._records(batch, plans, level)
         return _FALLBACK
@@ -461,7 +380,7 @@ class Walker:
         json's C encoder cannot indent and uses one separator at every depth, so the
         batch is encoded with ``\\x00`` as that separator and ``\\x01`` after each
         key (JSON text never holds a raw control character anywhere else). ``plans``
-        (from ``_plans``) says how many pieces each member of each item spans: enough
+        (from ``record_plans``) says how many pieces each member of each item spans: enough
         to put every piece on its line with the indentation of its depth.
         """
         self.attempt.clear()
@@ -532,7 +451,7 @@ class Walker:
         more = True
         try:
             while more:
-                loc[0] = _SOURCE
+                loc[0] = SOURCE
                 batch: list[Any]
                 if pull:
                     batch = []
@@ -593,7 +512,7 @@ class Walker:
         first = True
         try:
             if hasattr(type(pairs), "__anext__") and opts.sort_keys:
-                loc[0] = _SOURCE
+                loc[0] = SOURCE
                 gathered = []
                 while (pair := (yield Pull(pairs))) is not EXHAUSTED:
                     gathered.append(_split(pair))
@@ -603,7 +522,7 @@ class Walker:
             parts: list[str] = []
             skipped = False
             while True:
-                loc[0] = _SOURCE
+                loc[0] = SOURCE
                 if pull and parts:  # before awaiting, hand over what is written
                     yield "".join(parts)
                     parts = []
@@ -726,35 +645,3 @@ def _split(pair: Any) -> tuple[Any, Any]:
             f"streamjson.Object expects (key, value) pairs, got {type(pair).__name__}"
         ) from None
     return key, value
-
-
-def json_path(locs: list[list[Any]]) -> tuple[str, bool]:
-    """The JSONPath of the innermost location, and whether it names a source being read."""
-    path = "$"
-    for loc in locs:
-        at = loc[0]
-        if at is None:
-            continue
-        if at is _SOURCE:
-            return path, True
-        if isinstance(at, int):
-            path += f"[{at}]"
-        elif at.isidentifier():
-            path += "." + at
-        else:
-            path += "[" + encode_basestring_ascii(at) + "]"
-    return path, False
-
-
-def add_location(exc: BaseException, locs: list[list[Any]]) -> None:
-    """Add where the error happened as a PEP 678 note; ``str(exc)`` stays json's."""
-    notes = getattr(exc, "__notes__", ())
-    if any(n.startswith("streamjson:") for n in notes):
-        return
-    path, reading = json_path(locs)
-    what = "while reading the items of" if reading else "when encoding the value at"
-    note = f"streamjson: {what} {path}"
-    if sys.version_info >= (3, 11):
-        exc.add_note(note)
-    else:  # PEP 678 by hand: tools that know __notes__ show it
-        setattr(exc, "__notes__", [*notes, note])  # noqa: B010
