@@ -15,6 +15,24 @@ SMALL = 4096
 SMALL_NESTED = 64
 
 
+PLAIN_ITEMS = frozenset((str, int, float, bool, type(None), list, tuple, dict))
+
+
+def plain(item: Any) -> bool:
+    """The item is plain data, and so are its own elements (one level down).
+
+    Arrays read their source ahead only past plain items: a lazy value among an
+    item's elements may depend on the source not having moved on. Deeper nesting
+    is not looked at (cost), which README states.
+    """
+    t = type(item)
+    if t is dict:
+        return PLAIN_ITEMS.issuperset(map(type, item.values()))
+    if t is list or t is tuple:
+        return PLAIN_ITEMS.issuperset(map(type, item))
+    return t in PLAIN_ITEMS
+
+
 def is_flat(o: Any) -> bool:
     """At most SMALL elements, none of them a non-empty list, tuple or dict."""
     if len(o) > SMALL:

@@ -34,7 +34,7 @@ from typing import Any
 from . import _fast
 from ._location import SOURCE, add_location
 from ._options import Options
-from ._shapes import fits, is_flat, record_plans
+from ._shapes import PLAIN_ITEMS, fits, is_flat, plain, record_plans
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
 c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
@@ -65,7 +65,7 @@ class _Fallback(Exception):
     """Raised through the C encoder: this part must be walked in Python."""
 
 
-_FALLBACK = _Fallback()
+_FALLBACK = object()  # try_c's answer: walk this part in Python, the C encoder for its parts
 _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find where
 
 
@@ -94,7 +94,7 @@ _json_default = json.JSONEncoder().default
 
 def _plain_default(o: Any) -> Any:
     if is_streamed(o):
-        raise _FALLBACK
+        raise _Fallback
     return _json_default(o)
 
 
@@ -193,7 +193,7 @@ class Walker:
     def _hook(self, o: Any) -> Any:
         """``default`` for the C encoder: refuse what must stream, else call ``default``."""
         if is_streamed(o):
-            raise _FALLBACK
+            raise _Fallback  # a fresh one: a shared instance would keep every traceback
         try:
             result = self.call_default(o)
         except Exception as exc:
@@ -201,7 +201,7 @@ class Walker:
             raise
         self.attempt[id(o)] = (o, result, None)
         if self.opts.indent is not None and isinstance(result, (list, tuple, dict)) and result:
-            raise _FALLBACK  # the C encoder cannot indent what default() returned
+            raise _Fallback  # the C encoder cannot indent what default() returned
         return result
 
     def call_default(self, o: Any) -> Any:
@@ -445,6 +445,7 @@ class Walker:
             1, self.opts.chunk_size // 4
         )  # text a batch aims at: chunks stay near chunk_size
         pull = hasattr(type(items), "__anext__")
+        plain_types = PLAIN_ITEMS.issuperset
         n = 1 if pull else FIRST_BATCH  # an awaited item is written as soon as it comes
         head = open_
         index = 0
@@ -453,17 +454,28 @@ class Walker:
             while more:
                 loc[0] = SOURCE
                 batch: list[Any]
+                # Never read past an item that may hold lazy values: a groupby group,
+                # or a generator over the same cursor, is lost once its source moves on.
+                batch = []
                 if pull:
-                    batch = []
                     while len(batch) < n:
                         item = yield Pull(items)
                         if item is EXHAUSTED:
                             more = False
                             break
                         batch.append(item)
+                        if not plain(item):
+                            break
                 else:
-                    batch = list(islice(items, n))
-                    more = len(batch) == n
+                    for item in islice(items, n):
+                        batch.append(item)
+                        if type(item) is dict:  # inlined plain(): records are the hot path
+                            if not plain_types(map(type, item.values())):
+                                break
+                        elif not plain(item):
+                            break
+                    else:
+                        more = len(batch) == n
                 if not batch:
                     break
                 loc[0] = index
@@ -575,6 +587,8 @@ class Walker:
         iterable (sync or async) of documents written as JSON Lines, each ending in
         a newline. A walker may write several documents, one after the other.
         """
+        if lines and self.opts.indent is not None:
+            raise ValueError("JSON Lines cannot be indented: each document stays on one line")
         if self.markers:
             self.markers.clear()  # left behind by a document that failed
         limit = self.opts.chunk_size

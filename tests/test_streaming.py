@@ -245,3 +245,45 @@ def test_notes_do_not_change_the_message() -> None:
         streamjson.dumps({"users": [{"tags": {1}}]})
     assert str(info.value) == "Object of type set is not JSON serializable"
     assert info.value.__notes__ == ["streamjson: when encoding the value at $.users[0].tags"]
+
+
+def test_an_array_never_reads_past_an_item_that_may_hold_lazy_values() -> None:
+    """groupby groups, and generators over one shared cursor, need their turn."""
+    import itertools
+
+    data = [1, 1, 2, 3, 3, 3] * 50
+    groups = [list(g) for _, g in itertools.groupby(data)]
+    assert streamjson.dumps(g for _, g in itertools.groupby(data)) == json.dumps(groups)
+    records = ({"key": k, "group": g} for k, g in itertools.groupby(data))
+    expected = [{"key": g[0], "group": g} for g in groups]
+    assert "".join(streamjson.iterencode(records, indent=1)) == json.dumps(expected, indent=1)
+
+    tokens = iter(["[", 1, 2, "]", "[", 3, "]", "end"])
+
+    def arrays() -> Iterator[Iterator[Any]]:
+        while next(tokens) != "end":
+            yield items()
+
+    def items() -> Iterator[Any]:
+        while (token := next(tokens)) != "]":
+            yield token
+
+    assert streamjson.dumps(arrays()) == "[[1, 2], [3]]"
+
+
+def test_fallbacks_do_not_keep_tracebacks_alive() -> None:
+    """Each fallback raises a fresh exception: nothing it saw outlives the call."""
+    import gc
+    import weakref
+
+    class Item:
+        pass
+
+    items = [Item() for _ in range(300)]
+    refs = [weakref.ref(i) for i in items]
+    # default() hands back a generator, which sends each batch back to the walker
+    text = "".join(streamjson.iterencode(iter(items), default=lambda o: iter([1])))
+    assert text == json.dumps([[1]] * 300)
+    del items
+    gc.collect()
+    assert all(ref() is None for ref in refs)
