@@ -10,6 +10,7 @@ from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 
 from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from ._encode import EncodeOptions, dumps, iterencode
+from ._events import iterencode_events
 from ._lines import dump_lines, dumps_lines, iterencode_lines
 from ._sinks import dump
 from ._types import Object, RawJSON, SupportsWrite
@@ -35,6 +36,7 @@ __all__ = [
     "dumps_lines",
     "iterencode",
     "iterencode_async",
+    "iterencode_events",
     "iterencode_lines",
     "iterencode_lines_async",
     "load",
