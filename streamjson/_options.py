@@ -15,31 +15,21 @@ _float_repr = float.__repr__
 _int_repr = int.__repr__
 
 
-def make_encoder(
-    *,
-    skipkeys: bool = False,
-    ensure_ascii: bool = True,
-    check_circular: bool = True,
-    allow_nan: bool = True,
-    cls: type[json.JSONEncoder] | None = None,
-    indent: int | str | None = None,
-    separators: tuple[str, str] | None = None,
-    default: Callable[[Any], Any] | None = None,
-    sort_keys: bool = False,
-    **kw: Any,
-) -> json.JSONEncoder:
-    """Build the encoder ``json.dumps`` would build for these arguments (same errors too)."""
-    return (cls or json.JSONEncoder)(
-        skipkeys=skipkeys,
-        ensure_ascii=ensure_ascii,
-        check_circular=check_circular,
-        allow_nan=allow_nan,
-        indent=indent,
-        separators=separators,
-        default=default,
-        sort_keys=sort_keys,
-        **kw,
-    )
+JSON_DEFAULTS: dict[str, Any] = {
+    "skipkeys": False,
+    "ensure_ascii": True,
+    "check_circular": True,
+    "allow_nan": True,
+    "indent": None,
+    "separators": None,
+    "default": None,
+    "sort_keys": False,
+}
+
+
+def make_encoder(cls: type[json.JSONEncoder] | None = None, **kw: Any) -> json.JSONEncoder:
+    """Build the encoder ``json.dumps(**kw)`` would build (same errors for bad keywords)."""
+    return (cls or json.JSONEncoder)(**{**JSON_DEFAULTS, **kw})
 
 
 def overrides_encoding(encoder: json.JSONEncoder) -> bool:

@@ -253,26 +253,19 @@ class Walker:
             return _int_repr(o)
         if isinstance(o, float):
             return self.opts.floatstr(o)
-        if isinstance(o, (list, tuple)):
+        if isinstance(o, (list, tuple, dict)):
             if not o:
-                return "[]"
+                return "{}" if isinstance(o, dict) else "[]"
             if use_c and self.c_takes(o):
                 text = self.try_c(o, level + 1)
                 if type(text) is str:
                     return self._finish_c(text, level)
                 use_c = text is _FALLBACK
+            if isinstance(o, dict):
+                pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
+                return self._frame(self._object, pairs, level, use_c, o)
             items = _list_iter(o) if isinstance(o, list) else _tuple_iter(o)
             return self._frame(self._array, items, level, use_c, o)
-        if isinstance(o, dict):
-            if not o:
-                return "{}"
-            if use_c and self.c_takes(o):
-                text = self.try_c(o, level + 1)
-                if type(text) is str:
-                    return self._finish_c(text, level)
-                use_c = text is _FALLBACK
-            pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
-            return self._frame(self._object, pairs, level, use_c, o)
         return self._encode_other(o, level, use_c)
 
     def _encode_other(self, o: Any, level: int, use_c: bool) -> Encoded:

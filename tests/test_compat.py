@@ -17,7 +17,7 @@ from tests import strategies as sts
 from tests.conftest import DRIVERS
 
 
-def outcome(fn: Callable[[], str]) -> tuple[str, Any]:
+def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
     """("ok", text) or ("error", (type, message)) of a call."""
     try:
         return "ok", fn()

@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 import streamjson
 from streamjson._lines import dump_lines, dumps_lines, iterencode_lines
 from tests import strategies as sts
+from tests.test_compat import outcome
 
 
 def keeps_lines(options: dict[str, Any]) -> bool:
@@ -29,13 +30,6 @@ def keeps_lines(options: dict[str, Any]) -> bool:
 
 
 line_options = sts.options.filter(keeps_lines)
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
 
 
 def expected_lines(items: list[Any], **kw: Any) -> str:
