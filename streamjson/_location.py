@@ -20,7 +20,7 @@ def json_path(locs: list[list[Any]]) -> tuple[str, bool]:
             return path, True
         if isinstance(at, int):
             path += f"[{at}]"
-        elif at.isidentifier():
+        elif str.isidentifier(at):  # a str subclass's own method may raise
             path += "." + at
         else:
             path += "[" + encode_basestring_ascii(at) + "]"
@@ -34,8 +34,12 @@ def add_location(exc: BaseException, locs: list[list[Any]]) -> None:
         return
     path, reading = json_path(locs)
     what = "while reading the items of" if reading else "when encoding the value at"
-    note = f"streamjson: {what} {path}"
+    add_note(exc, f"streamjson: {what} {path}")
+
+
+def add_note(exc: BaseException, note: str) -> None:
+    """``exc.add_note(note)``, by hand before Python 3.11 (tools that know PEP 678 show it)."""
     if sys.version_info >= (3, 11):
         exc.add_note(note)
-    else:  # PEP 678 by hand: tools that know __notes__ show it
-        setattr(exc, "__notes__", [*notes, note])  # noqa: B010
+    else:
+        setattr(exc, "__notes__", [*getattr(exc, "__notes__", ()), note])  # noqa: B010

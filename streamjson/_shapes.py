@@ -38,7 +38,7 @@ def is_flat(o: Any) -> bool:
     if len(o) > SMALL:
         return False
     for v in o.values() if isinstance(o, dict) else o:
-        if v and isinstance(v, (list, tuple, dict)):
+        if isinstance(v, (list, tuple, dict)) and v:
             return False
     return True
 
@@ -55,7 +55,7 @@ def fits(o: Any) -> bool:
         if n > SMALL or containers > SMALL_NESTED:
             return False
         for v in c.values() if isinstance(c, dict) else c:
-            if v and isinstance(v, (list, tuple, dict)):
+            if isinstance(v, (list, tuple, dict)) and v:
                 todo.append(v)
     return True
 
@@ -77,7 +77,7 @@ def record_plans(batch: list[Any]) -> list[tuple[int, list[tuple[int, int]]] | N
         elif t is list or t is tuple:
             values = item
         else:
-            if item and isinstance(item, _CONTAINERS):
+            if isinstance(item, _CONTAINERS) and item:
                 return None
             plans.append(None)
             continue
@@ -93,14 +93,14 @@ def record_plans(batch: list[Any]) -> list[tuple[int, list[tuple[int, int]]] | N
             elif tv in _EXACT_CONTAINERS:
                 n = len(v)
                 for e in v.values() if tv is dict else v:
-                    if type(e) not in _PLAIN and e and isinstance(e, _CONTAINERS):
+                    if type(e) not in _PLAIN and isinstance(e, _CONTAINERS) and e:
                         return None
                 if n:
                     nested.append((count, n))
                     count += n
                 else:
                     count += 1
-            elif v and isinstance(v, _CONTAINERS):
+            elif isinstance(v, _CONTAINERS) and v:
                 return None
             else:
                 count += 1

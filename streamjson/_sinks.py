@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterator
 from typing import IO, TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async, walk
+from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE
 from ._types import Chunk
 
@@ -72,10 +73,16 @@ def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> N
     An async source in the document is a TypeError naming ``streamjson.<use>()``.
     ``chunks`` is closed whatever happens, so the generators it started are closed.
     """
+    written = 0
     try:
         with open_sink(fp, encoding) as write:
             for chunk in refuse_async(chunks, use):
-                write(chunk)
+                try:
+                    write(chunk)
+                except UnicodeEncodeError as exc:
+                    add_note(exc, f"streamjson: at character {written + exc.start} of the document")
+                    raise
+                written += len(chunk)
     finally:
         close = getattr(chunks, "close", None)
         if close is not None:
@@ -96,8 +103,10 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     if isinstance(target, (str, os.PathLike)):
         return _atomic_path(os.fspath(target), encoding)
     if isinstance(target, socket.socket):
-        sendall = target.sendall
         encode = codecs.getincrementalencoder(encoding)().encode
+        if target.gettimeout() == 0.0:  # non-blocking: sendall cannot say what it sent
+            return contextlib.nullcontext(_socket_writer(target, encode))
+        sendall = target.sendall
         return contextlib.nullcontext(lambda text: sendall(encode(text)))
     write = getattr(target, "write", None)
     if not callable(write):
@@ -112,7 +121,9 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
         raise io.UnsupportedOperation("not writable")
     if _is_binary(target, write):
         return contextlib.nullcontext(_binary_writer(target, write, encoding))
-    return contextlib.nullcontext(_text_writer(target, write))
+    # A text file cannot say how much of a str it took (BlockingIOError counts the
+    # bytes of its buffer), so a non-blocking one raises rather than lose text.
+    return contextlib.nullcontext(write)
 
 
 def binary_hint(target: Any) -> bool | None:
@@ -140,17 +151,18 @@ def _is_binary(target: Any, write: Callable[[Any], Any]) -> bool:
     return False
 
 
-def _text_writer(target: Any, write: Callable[[str], Any]) -> Write:
-    def write_text(text: str) -> None:
-        while text:
-            try:
-                write(text)
-                return
-            except BlockingIOError as exc:
-                text = text[exc.characters_written :]
-                _wait_writable(target)
+def _socket_writer(sock: socket.socket, encode: Callable[[str], bytes]) -> Write:
+    """send() to a non-blocking socket until all is sent, waiting while it is full."""
 
-    return write_text
+    def send_all(text: str) -> None:
+        data = memoryview(encode(text))
+        while data:
+            try:
+                data = data[sock.send(data) :]
+            except BlockingIOError:
+                select.select([], [sock], [])
+
+    return send_all
 
 
 def _binary_writer(target: Any, write: Callable[[Any], Any], encoding: str) -> Write:
@@ -190,19 +202,26 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
     """Write into a temporary file beside ``path``; rename it over ``path`` when done."""
     folder, name = os.path.split(os.path.abspath(path))
     tmp, fd = _create_temp(folder, name)
+    raw = os.fdopen(fd, "wb")
+    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    stream: IO[bytes] | io.BufferedIOBase = raw
     try:
-        with os.fdopen(fd, "wb") as raw:
-            compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
-            stream: IO[bytes] | io.BufferedIOBase = raw if compress is None else compress(raw, name)
-            with contextlib.ExitStack() as finish:
-                if stream is not raw:
-                    finish.callback(stream.close)
-                yield _binary_writer(stream, stream.write, encoding)
-            raw.flush()
-            os.fsync(raw.fileno())
+        if compress is not None:
+            stream = compress(raw, name)
+        yield _binary_writer(stream, stream.write, encoding)
+        if stream is not raw:
+            stream.close()  # the compressor's trailer; the file itself stays open
+        raw.flush()
+        os.fsync(raw.fileno())
+        raw.close()
         _copy_mode(path, tmp)
         os.replace(tmp, path)
     except BaseException:
+        # Closing may write again (buffers, a gzip trailer) and fail again: the first
+        # error is the one to report, and the temporary file goes anyway.
+        for closing in (stream, raw):
+            with contextlib.suppress(Exception):
+                closing.close()
         with contextlib.suppress(OSError):
             os.unlink(tmp)
         raise

@@ -632,10 +632,10 @@ class Walker:
                 else:
                     sent = yield x
         except BaseException as exc:
-            if isinstance(exc, Exception):
-                add_location(exc, locs)
             for gen in reversed(stack):
                 gen.close()
+            if isinstance(exc, Exception):
+                add_location(exc, locs)
             raise
         finally:
             self.replay.clear()
