@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import math
 import os
 import sys
 from typing import Any
@@ -55,10 +54,16 @@ def draw(data: dict[str, Any], workloads: list[str], out: str) -> str:
     if not panels:
         raise SystemExit(f"no results for workload(s) {', '.join(workloads)} in the JSON")
     heights = [max(2.2, 0.38 * len(rows) + 1.2) for _, _, rows in panels]
-    fig, axes = plt.subplots(len(panels), 2, figsize=(13, sum(heights) + 1.2),
-                             gridspec_kw={"height_ratios": heights}, squeeze=False)
+    fig, axes = plt.subplots(
+        len(panels),
+        2,
+        figsize=(13, sum(heights) + 0.6),
+        layout="constrained",
+        gridspec_kw={"height_ratios": heights},
+        squeeze=False,
+    )
     info = data["info"]
-    for (wl, n, rows), (ax_t, ax_m) in zip(panels, axes):
+    for (wl, n, rows), (ax_t, ax_m) in zip(panels, axes, strict=True):
         ceiling = None
         base = next((r for r in rows if r["contender"] == r["baseline"]), None)
         gen = next((r for r in rows if r["contender"] == "records only"), None)
@@ -72,13 +77,19 @@ def draw(data: dict[str, Any], workloads: list[str], out: str) -> str:
         hatches = ["" if r["equal"] else "//" for r in rows]
         unit = "calls" if wl == "small" else "records"
 
-        bars = ax_t.barh(y, [r["mb_per_s"] for r in rows], color=colours, edgecolor="black",
-                         linewidth=0.4)
-        for bar, hatch in zip(bars, hatches):
+        bars = ax_t.barh(
+            y, [r["mb_per_s"] for r in rows], color=colours, edgecolor="black", linewidth=0.4
+        )
+        for bar, hatch in zip(bars, hatches, strict=True):
             bar.set_hatch(hatch)
-        for yi, r in zip(y, rows):
-            ax_t.text(r["mb_per_s"], yi, f" {r['mb_per_s']:.0f}  (x{r['ratio']:.2f})",
-                      va="center", fontsize=8)
+        for yi, r in zip(y, rows, strict=True):
+            ax_t.text(
+                r["mb_per_s"],
+                yi,
+                f" {r['mb_per_s']:.0f}  (x{r['ratio']:.2f})",
+                va="center",
+                fontsize=8,
+            )
         if ceiling:
             ax_t.axvline(ceiling, color="black", linestyle="--", linewidth=0.8)
             ax_t.text(ceiling, len(rows) - 0.4, " generating alone", fontsize=7, va="bottom")
@@ -90,14 +101,19 @@ def draw(data: dict[str, Any], workloads: list[str], out: str) -> str:
 
         mem = [max(r["median_peak_growth"] / MIB, MEM_FLOOR) for r in rows]
         bars = ax_m.barh(y, mem, color=colours, edgecolor="black", linewidth=0.4)
-        for bar, hatch in zip(bars, hatches):
+        for bar, hatch in zip(bars, hatches, strict=True):
             bar.set_hatch(hatch)
-        for yi, r in zip(y, rows):
+        for yi, r in zip(y, rows, strict=True):
             v = r["median_peak_growth"] / MIB
-            ax_m.text(max(v, MEM_FLOOR), yi, f" {v:,.1f}" if v >= 0.1 else " <0.1",
-                      va="center", fontsize=8)
+            ax_m.text(
+                max(v, MEM_FLOOR),
+                yi,
+                f" {v:,.1f}" if v >= 0.1 else " <0.1",
+                va="center",
+                fontsize=8,
+            )
         ax_m.set_xscale("log")
-        ax_m.set_xlim(MEM_FLOOR, max(mem) * 8)
+        ax_m.set_xlim(MEM_FLOOR, max(max(mem) * 8, 10))
         ax_m.set_yticks(y, [""] * len(y))
         ax_m.set_xlabel("peak RSS growth, MiB (log scale; lower is better)")
         if wl == "small":
@@ -108,12 +124,17 @@ def draw(data: dict[str, Any], workloads: list[str], out: str) -> str:
     from matplotlib.patches import Patch
 
     axes[0][0].legend(
-        handles=[Patch(facecolor="#d62728", label="streamjson"),
-                 Patch(facecolor="#7f7f7f", label="stdlib json"),
-                 Patch(facecolor="#1f77b4", label="other libraries"),
-                 Patch(facecolor="white", edgecolor="black", hatch="//",
-                       label="output differs from json")],
-        loc="lower right", fontsize=7, framealpha=0.9,
+        handles=[
+            Patch(facecolor="#d62728", label="streamjson"),
+            Patch(facecolor="#7f7f7f", label="stdlib json"),
+            Patch(facecolor="#1f77b4", label="other libraries"),
+            Patch(
+                facecolor="white", edgecolor="black", hatch="//", label="output differs from json"
+            ),
+        ],
+        loc="lower right",
+        fontsize=7,
+        framealpha=0.9,
     )
     load = info.get("load_before"), info.get("load_after")
     fig.suptitle(
@@ -123,7 +144,6 @@ def draw(data: dict[str, Any], workloads: list[str], out: str) -> str:
         f"load avg before {load[0]}, after {load[1]}. Hatched: output differs from json's.",
         fontsize=9,
     )
-    fig.tight_layout()
     os.makedirs(os.path.dirname(os.path.abspath(out)), exist_ok=True)
     fig.savefig(out, dpi=110)
     plt.close(fig)
@@ -134,10 +154,16 @@ def main(argv: list[str] | None = None) -> int:
     here = os.path.dirname(os.path.abspath(__file__))
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     p.add_argument("results", help="the JSON written by peers.py --json")
-    p.add_argument("--out", default=os.path.join(here, os.pardir, "docs", "benchmark.png"),
-                   help="the PNG to write (default docs/benchmark.png)")
-    p.add_argument("--workload", default="records",
-                   help="comma-separated workloads, one row each (default records)")
+    p.add_argument(
+        "--out",
+        default=os.path.join(here, os.pardir, "docs", "benchmark.png"),
+        help="the PNG to write (default docs/benchmark.png)",
+    )
+    p.add_argument(
+        "--workload",
+        default="records",
+        help="comma-separated workloads, one row each (default records)",
+    )
     args = p.parse_args(argv)
     with open(args.results, encoding="utf-8") as f:
         data = json.load(f)

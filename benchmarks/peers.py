@@ -107,14 +107,25 @@ WORKLOADS: dict[str, Workload] = {
         Workload("records", "generator of N records -> text file", "array", "json.dumps"),
         Workload("meta", '{"meta": {...}, "data": generator} -> text file', "meta", "json.dumps"),
         Workload("list", "list of N records already in memory -> text file", "list", "json.dumps"),
-        Workload("gzip", f"generator -> binary gzip file (level {GZIP_LEVEL})", "array",
-                 "json.dumps", gz=True),
-        Workload("indent2", "generator -> text file, indent=2", "array", "json.dumps",
-                 kw={"indent": 2}),
+        Workload(
+            "gzip",
+            f"generator -> binary gzip file (level {GZIP_LEVEL})",
+            "array",
+            "json.dumps",
+            gz=True,
+        ),
+        Workload(
+            "indent2", "generator -> text file, indent=2", "array", "json.dumps", kw={"indent": 2}
+        ),
         Workload("small", "dumps() of one 10-field record, repeated", "small", "json.dumps"),
         Workload("lines", "generator -> JSON Lines text file", "lines", "json.dumps+write"),
-        Workload("scaling", "generator of N records -> text file, at several N", "array",
-                 "json.dumps", runs_as="records"),
+        Workload(
+            "scaling",
+            "generator of N records -> text file, at several N",
+            "array",
+            "json.dumps",
+            runs_as="records",
+        ),
     ]
 }
 DEFAULT_WORKLOADS = ("records", "meta", "list", "gzip", "indent2", "small", "lines")
@@ -159,12 +170,12 @@ class Work:
     def open_text(self) -> Any:
         if self.workload.gz:
             return io.TextIOWrapper(self.open_binary(), encoding="utf-8", newline="")
-        return open(self.path, "w", encoding="utf-8", newline="")  # noqa: SIM115
+        return open(self.path, "w", encoding="utf-8", newline="")
 
     def open_binary(self) -> Any:
         if self.workload.gz:
             return gzip.GzipFile(self.path, "wb", compresslevel=GZIP_LEVEL, mtime=0)
-        return open(self.path, "wb")  # noqa: SIM115
+        return open(self.path, "wb")
 
 
 # --------------------------------------------------------------------------------------
@@ -241,8 +252,9 @@ def _json_dump(w: Work) -> None:
         json.dump(w.materialised(), f, **w.kw)
 
 
-def _by_batches(w: Work, write: Callable[[Any], Any], encode: Callable[[list[Any]], Any],
-                parts: tuple[Any, ...]) -> None:
+def _by_batches(
+    w: Work, write: Callable[[Any], Any], encode: Callable[[list[Any]], Any], parts: tuple[Any, ...]
+) -> None:
     """Write the workload's document by hand, encoding the records BATCH at a time.
 
     ``encode(batch)`` returns the batch's array text; ``parts`` is (text before the
@@ -265,8 +277,14 @@ def _by_batches(w: Work, write: Callable[[Any], Any], encode: Callable[[list[Any
         write(meta_close)
 
 
-@contender("json.dumps per batch", "records", "meta", "list", "gzip",
-           note=f"json.dumps(batch) per {BATCH} records, joined by hand")
+@contender(
+    "json.dumps per batch",
+    "records",
+    "meta",
+    "list",
+    "gzip",
+    note=f"json.dumps(batch) per {BATCH} records, joined by hand",
+)
 def _json_batches(w: Work) -> None:
     with w.open_text() as f:
         meta_open = '{"meta": ' + json.dumps(META) + ', "data": '
@@ -324,8 +342,12 @@ def _no_dump_lines() -> str | None:
     return None if hasattr(streamjson, "dump_lines") else "streamjson.dump_lines does not exist yet"
 
 
-@contender("streamjson", *FILE_WORKLOADS, requires=("streamjson",),
-           note="streamjson.dump(gen, f); a binary GzipFile for gzip")
+@contender(
+    "streamjson",
+    *FILE_WORKLOADS,
+    requires=("streamjson",),
+    note="streamjson.dump(gen, f); a binary GzipFile for gzip",
+)
 def _streamjson(w: Work) -> None:
     import streamjson
 
@@ -344,8 +366,12 @@ def _streamjson_small(w: Work) -> Callable[[Any], Any]:
     return streamjson.dumps
 
 
-@contender("streamjson binary", "records", requires=("streamjson",),
-           note="streamjson.dump(gen, open(path, 'wb'))")
+@contender(
+    "streamjson binary",
+    "records",
+    requires=("streamjson",),
+    note="streamjson.dump(gen, open(path, 'wb'))",
+)
 def _streamjson_binary(w: Work) -> None:
     import streamjson
 
@@ -353,16 +379,29 @@ def _streamjson_binary(w: Work) -> None:
         streamjson.dump(w.doc(), f, **w.kw)
 
 
-@contender("streamjson path", "records", "gzip", requires=("streamjson",),
-           note="streamjson.dump(gen, path): atomic rename + fsync, .gz by suffix")
+@contender(
+    "streamjson path",
+    "records",
+    "gzip",
+    requires=("streamjson",),
+    note="streamjson.dump(gen, path): atomic rename + fsync, .gz by suffix",
+)
 def _streamjson_path(w: Work) -> None:
     import streamjson
 
     streamjson.dump(w.doc(), w.path, **w.kw)
 
 
-@contender("streamjson fast", *FILE_WORKLOADS, requires=("streamjson", "orjson"),
-           check=_no_fast_mode, note="streamjson.dump(gen, f, <fast mode>)")
+@contender(
+    "streamjson fast",
+    "records",
+    "meta",
+    "list",
+    "gzip",  # not indent2: fast mode writes compact JSON and refuses indent
+    requires=("streamjson", "orjson"),
+    check=_no_fast_mode,
+    note="streamjson.dump(gen, f, <fast mode>); compact, so not json's bytes",
+)
 def _streamjson_fast(w: Work) -> None:
     import streamjson
 
@@ -383,20 +422,29 @@ def _streamjson_fast_small(w: Work) -> Callable[[Any], Any]:
     return functools.partial(streamjson.dumps, **kw)
 
 
-@contender("streamjson.dump_lines", "lines", requires=("streamjson",), check=_no_dump_lines,
-           note="streamjson.dump_lines(gen, f)")
+@contender(
+    "streamjson.dump_lines",
+    "lines",
+    requires=("streamjson",),
+    check=_no_dump_lines,
+    note="streamjson.dump_lines(gen, f)",
+)
 def _streamjson_lines(w: Work) -> None:
     import streamjson
 
     with w.open_text() as f:
-        streamjson.dump_lines(w.items(), f)  # type: ignore[attr-defined]
+        streamjson.dump_lines(w.items(), f)
 
 
 # -- simplejson ---------------------------------------------------------------------------
 
 
-@contender("simplejson", *FILE_WORKLOADS, requires=("simplejson",),
-           note="simplejson.dump(gen, f, iterable_as_array=True)")
+@contender(
+    "simplejson",
+    *FILE_WORKLOADS,
+    requires=("simplejson",),
+    note="simplejson.dump(gen, f, iterable_as_array=True)",
+)
 def _simplejson(w: Work) -> None:
     import simplejson
 
@@ -408,14 +456,19 @@ def _simplejson(w: Work) -> None:
 def _simplejson_small(w: Work) -> Callable[[Any], Any]:
     import simplejson
 
-    return simplejson.dumps
+    dumps: Callable[[Any], Any] = simplejson.dumps
+    return dumps
 
 
 # -- python-rapidjson ---------------------------------------------------------------------
 
 
-@contender("rapidjson", *FILE_WORKLOADS, requires=("rapidjson",),
-           note="rapidjson.dump(gen, f); compact, so not json's bytes")
+@contender(
+    "rapidjson",
+    *FILE_WORKLOADS,
+    requires=("rapidjson",),
+    note="rapidjson.dump(gen, f); compact, so not json's bytes",
+)
 def _rapidjson(w: Work) -> None:
     import rapidjson
 
@@ -436,8 +489,15 @@ def _rapidjson_small(w: Work) -> Callable[[Any], Any]:
 # -- json-stream --------------------------------------------------------------------------
 
 
-@contender("json-stream", "records", "meta", "gzip", "indent2", requires=("json_stream",),
-           note="json.dump(streamable_list(gen), f)")
+@contender(
+    "json-stream",
+    "records",
+    "meta",
+    "gzip",
+    "indent2",
+    requires=("json_stream",),
+    note="json.dump(streamable_list(gen), f)",
+)
 def _json_stream(w: Work) -> None:
     from json_stream import streamable_list
 
@@ -448,8 +508,16 @@ def _json_stream(w: Work) -> None:
 # -- jsonstreams --------------------------------------------------------------------------
 
 
-@contender("jsonstreams", "records", "meta", "list", "gzip", "indent2", requires=("jsonstreams",),
-           note="jsonstreams.Stream(...).iterwrite(gen)")
+@contender(
+    "jsonstreams",
+    "records",
+    "meta",
+    "list",
+    "gzip",
+    "indent2",
+    requires=("jsonstreams",),
+    note="jsonstreams.Stream(...).iterwrite(gen)",
+)
 def _jsonstreams(w: Work) -> None:
     import jsonstreams
 
@@ -469,8 +537,12 @@ def _jsonstreams(w: Work) -> None:
 # -- jsonlines ----------------------------------------------------------------------------
 
 
-@contender("jsonlines", "lines", requires=("jsonlines",),
-           note="jsonlines.open(path, 'w').write_all(gen); ensure_ascii=False by default")
+@contender(
+    "jsonlines",
+    "lines",
+    requires=("jsonlines",),
+    note="jsonlines.open(path, 'w').write_all(gen); ensure_ascii=False by default",
+)
 def _jsonlines(w: Work) -> None:
     import jsonlines
 
@@ -478,8 +550,12 @@ def _jsonlines(w: Work) -> None:
         writer.write_all(w.items())
 
 
-@contender("jsonlines json.dumps", "lines", requires=("jsonlines",),
-           note="jsonlines.open(path, 'w', dumps=json.dumps).write_all(gen)")
+@contender(
+    "jsonlines json.dumps",
+    "lines",
+    requires=("jsonlines",),
+    note="jsonlines.open(path, 'w', dumps=json.dumps).write_all(gen)",
+)
 def _jsonlines_json(w: Work) -> None:
     import jsonlines
 
@@ -490,8 +566,15 @@ def _jsonlines_json(w: Work) -> None:
 # -- orjson -------------------------------------------------------------------------------
 
 
-@contender("orjson per batch", "records", "meta", "list", "gzip", requires=("orjson",),
-           note=f"orjson.dumps(batch) per {BATCH} records; compact UTF-8, so not json's bytes")
+@contender(
+    "orjson per batch",
+    "records",
+    "meta",
+    "list",
+    "gzip",
+    requires=("orjson",),
+    note=f"orjson.dumps(batch) per {BATCH} records; compact UTF-8, so not json's bytes",
+)
 def _orjson_batches(w: Work) -> None:
     import orjson
 
@@ -507,8 +590,12 @@ def _orjson_small(w: Work) -> Callable[[Any], Any]:
     return orjson.dumps
 
 
-@contender("orjson lines", "lines", requires=("orjson",),
-           note="f.write(orjson.dumps(rec, option=OPT_APPEND_NEWLINE))")
+@contender(
+    "orjson lines",
+    "lines",
+    requires=("orjson",),
+    note="f.write(orjson.dumps(rec, option=OPT_APPEND_NEWLINE))",
+)
 def _orjson_lines(w: Work) -> None:
     import orjson
 
@@ -566,7 +653,7 @@ def _peak() -> int:
 def _hash_file(path: str, gz: bool) -> tuple[str, int]:
     h = hashlib.sha256()
     size = 0
-    with (gzip.open(path, "rb") if gz else open(path, "rb")) as f:
+    with gzip.open(path, "rb") if gz else open(path, "rb") as f:
         while block := f.read(1 << 20):
             h.update(block)
             size += len(block)
@@ -675,7 +762,7 @@ def _run_subprocess(spec: dict[str, Any], timeout: float) -> dict[str, Any]:
         return {"error": f"timed out after {timeout:.0f} s"}
     for line in reversed(proc.stdout.splitlines()):
         if line.startswith(RESULT_MARK):
-            result: dict[str, Any] = json.loads(line[len(RESULT_MARK):])
+            result: dict[str, Any] = json.loads(line[len(RESULT_MARK) :])
             if "error" in result and proc.stderr:
                 result["stderr"] = proc.stderr[-2000:]
             return result
@@ -700,9 +787,8 @@ def build_plan(args: argparse.Namespace) -> tuple[list[tuple[str, int, str]], di
     workloads = _split_list(args.workload) or list(DEFAULT_WORKLOADS)
     if workloads == ["all"]:
         workloads = list(WORKLOADS)
-    for wl in workloads:
-        if wl not in WORKLOADS:
-            raise SystemExit(f"unknown workload {wl!r}; known: {', '.join(WORKLOADS)}")
+    for unknown in set(workloads) - set(WORKLOADS):
+        raise SystemExit(f"unknown workload {unknown!r}; known: {', '.join(WORKLOADS)}")
     only = _split_list(args.only)
     skipped: dict[str, str] = {}
     plan: list[tuple[str, int, str]] = []
@@ -721,36 +807,68 @@ def build_plan(args: argparse.Namespace) -> tuple[list[tuple[str, int, str]], di
                 skipped[name] = why
             else:
                 usable.append(name)
-        sizes = args.scaling_sizes if wl.name == "scaling" else [args.small_calls if wl.shape == "small" else args.records]
+        sizes = (
+            args.scaling_sizes
+            if wl.name == "scaling"
+            else [args.small_calls if wl.shape == "small" else args.records]
+        )
         for n in sizes:
             plan += [(wl_name, n, name) for name in usable]
     return plan, skipped
 
 
+def streamjson_source_digest() -> str:
+    """A short digest of streamjson's source files, to tell which code was measured."""
+    spec = importlib.util.find_spec("streamjson")
+    if spec is None or not spec.submodule_search_locations:
+        return ""
+    folder = next(iter(spec.submodule_search_locations))
+    h = hashlib.sha256()
+    for name in sorted(os.listdir(folder)):
+        if name.endswith(".py"):
+            with open(os.path.join(folder, name), "rb") as f:
+                h.update(name.encode() + b"\0" + f.read())
+    return h.hexdigest()[:12]
+
+
 def machine_info() -> dict[str, Any]:
     cpu = platform.processor() or platform.machine()
-    with contextlib.suppress(OSError):
-        with open("/proc/cpuinfo") as f:
-            for line in f:
-                if line.startswith("model name"):
-                    cpu = line.split(":", 1)[1].strip()
-                    break
+    with contextlib.suppress(OSError), open("/proc/cpuinfo") as f:
+        for line in f:
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
     mem = None
-    with contextlib.suppress(OSError, ValueError, IndexError):
-        with open("/proc/meminfo") as f:
-            mem = int(f.readline().split()[1]) * 1024
+    with contextlib.suppress(OSError, ValueError, IndexError), open("/proc/meminfo") as f:
+        mem = int(f.readline().split()[1]) * 1024
     versions = {}
-    for dist in ("streamjson", "simplejson", "python-rapidjson", "json-stream",
-                 "json-stream-rs-tokenizer", "jsonstreams", "jsonlines", "orjson"):
+    for dist in (
+        "streamjson",
+        "simplejson",
+        "python-rapidjson",
+        "json-stream",
+        "json-stream-rs-tokenizer",
+        "jsonstreams",
+        "jsonlines",
+        "orjson",
+    ):
         with contextlib.suppress(importlib.metadata.PackageNotFoundError):
             versions[dist] = importlib.metadata.version(dist)
     rev = ""
     with contextlib.suppress(OSError, subprocess.SubprocessError):
         root = os.path.dirname(HERE)
-        rev = subprocess.run(["git", "-C", root, "rev-parse", "--short", "HEAD"],
-                             capture_output=True, text=True, timeout=10).stdout.strip()
-        dirty = subprocess.run(["git", "-C", root, "status", "--porcelain", "--", "streamjson"],
-                               capture_output=True, text=True, timeout=10).stdout.strip()
+        rev = subprocess.run(
+            ["git", "-C", root, "rev-parse", "--short", "HEAD"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
+        dirty = subprocess.run(
+            ["git", "-C", root, "status", "--porcelain", "--", "streamjson"],
+            capture_output=True,
+            text=True,
+            timeout=10,
+        ).stdout.strip()
         if rev and dirty:
             rev += " (streamjson/ modified)"
     return {
@@ -781,24 +899,39 @@ def summarise(runs: dict[tuple[str, int, str], list[dict[str, Any]]]) -> list[di
         peaks = [r["peak_growth"] for r in ok]
         digests = {r["digest"] for r in ok}
         row: dict[str, Any] = {
-            "workload": wl_name, "n": n, "contender": name,
-            "note": CONTENDERS[name].note, "baseline": wl.baseline,
-            "times": times, "peak_growths": peaks,
-            "median_time": _median(times), "median_peak_growth": _median(peaks),
-            "bytes": ok[0]["bytes"] if ok else 0, "digest": ok[0]["digest"] if ok else "",
-            "deterministic": len(digests) <= 1, "errors": errors,
+            "workload": wl_name,
+            "n": n,
+            "contender": name,
+            "note": CONTENDERS[name].note,
+            "baseline": wl.baseline,
+            "times": times,
+            "peak_growths": peaks,
+            "median_time": _median(times),
+            "median_peak_growth": _median(peaks),
+            "bytes": ok[0]["bytes"] if ok else 0,
+            "digest": ok[0]["digest"] if ok else "",
+            "deterministic": len(digests) <= 1,
+            "errors": errors,
         }
         rows.append(row)
     by_cell = {(r["workload"], r["n"], r["contender"]): r for r in rows}
     for row in rows:
         base = by_cell.get((row["workload"], row["n"], row["baseline"]))
-        row["ratio"] = (row["median_time"] / base["median_time"]
-                        if base and base["times"] and row["times"] else float("nan"))
-        row["peak_ratio"] = (row["median_peak_growth"] / base["median_peak_growth"]
-                             if base and base["peak_growths"] and base["median_peak_growth"]
-                             and row["peak_growths"] else float("nan"))
-        row["mb_per_s"] = (row["bytes"] / 1e6 / row["median_time"]
-                           if row["times"] and row["bytes"] else float("nan"))
+        row["ratio"] = (
+            row["median_time"] / base["median_time"]
+            if base and base["times"] and row["times"]
+            else float("nan")
+        )
+        row["peak_ratio"] = (
+            row["median_peak_growth"] / base["median_peak_growth"]
+            if base and base["peak_growths"] and base["median_peak_growth"] and row["peak_growths"]
+            else float("nan")
+        )
+        row["mb_per_s"] = (
+            row["bytes"] / 1e6 / row["median_time"]
+            if row["times"] and row["bytes"]
+            else float("nan")
+        )
         if not row["digest"]:
             row["equal"] = None
         elif base and base["digest"] and base["deterministic"]:
@@ -823,8 +956,16 @@ def _yes(x: bool | None) -> str:
     return "-" if x is None else "yes" if x else "no"
 
 
-COLUMNS = ("contender", "median s", "MB/s", "x baseline", "peak RSS growth MiB", "streamed",
-           "= json", "spread")
+COLUMNS = (
+    "contender",
+    "median s",
+    "MB/s",
+    "x baseline",
+    "peak RSS growth MiB",
+    "streamed",
+    "= json",
+    "spread",
+)
 
 
 def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
@@ -835,16 +976,18 @@ def table_rows(rows: list[dict[str, Any]]) -> list[list[str]]:
             continue
         t = r["times"]
         spread = (max(t) - min(t)) / r["median_time"] * 100 if len(t) > 1 else float("nan")
-        out.append([
-            r["contender"],
-            _fmt_num(r["median_time"], 3),
-            _fmt_num(r["mb_per_s"], 1),
-            _fmt_num(r["ratio"], 2),
-            _fmt_num(r["median_peak_growth"] / MIB, 1),
-            _yes(r["streamed"]),
-            _yes(r["equal"]),
-            ("±" + _fmt_num(spread / 2, 0) + "%") if spread == spread else "-",
-        ])
+        out.append(
+            [
+                r["contender"],
+                _fmt_num(r["median_time"], 3),
+                _fmt_num(r["mb_per_s"], 1),
+                _fmt_num(r["ratio"], 2),
+                _fmt_num(r["median_peak_growth"] / MIB, 1),
+                _yes(r["streamed"]),
+                _yes(r["equal"]),
+                ("±" + _fmt_num(spread / 2, 0) + "%") if spread == spread else "-",
+            ]
+        )
     return out
 
 
@@ -867,15 +1010,25 @@ def render(rows: list[dict[str, Any]], info: dict[str, Any], markdown: bool) -> 
         else:
             widths = [max(len(c), *(len(b[i]) for b in body)) for i, c in enumerate(COLUMNS)]
             lines.append(title)
-            lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
-                                   for i, c in enumerate(COLUMNS)))
+            lines.append(
+                "  ".join(
+                    c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                    for i, c in enumerate(COLUMNS)
+                )
+            )
             for cells in body:
-                lines.append("  ".join(c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
-                                       for i, c in enumerate(cells)))
+                lines.append(
+                    "  ".join(
+                        c.ljust(widths[0]) if i == 0 else c.rjust(widths[i])
+                        for i, c in enumerate(cells)
+                    )
+                )
         for r in group:
             for err in dict.fromkeys(r["errors"]):
-                lines.append(f"{r['contender']}: {len(r['errors'])} of {len(r['errors']) + len(r['times'])} "
-                             f"runs failed: {err}")
+                lines.append(
+                    f"{r['contender']}: {len(r['errors'])} of {len(r['errors']) + len(r['times'])} "
+                    f"runs failed: {err}"
+                )
         lines.append("")
     scaling = [r for r in rows if r["workload"] == "scaling" and r["times"]]
     if scaling:
@@ -895,31 +1048,169 @@ def render_scaling(rows: list[dict[str, Any]], markdown: bool) -> str:
         first = rs[0]["median_time"] / rs[0]["n"]
         for r in rs:
             per = r["median_time"] / r["n"]
-            body.append([name, f"{r['n']:,}", _fmt_num(per * 1e6, 2),
-                         f"{(per / first - 1) * 100:+.1f}%", _fmt_num(r["median_peak_growth"] / MIB, 1)])
+            body.append(
+                [
+                    name,
+                    f"{r['n']:,}",
+                    _fmt_num(per * 1e6, 2),
+                    f"{(per / first - 1) * 100:+.1f}%",
+                    _fmt_num(r["median_peak_growth"] / MIB, 1),
+                ]
+            )
     out = ["scaling summary"]
     if markdown:
-        out = ["**scaling summary**\n", "| " + " | ".join(head) + " |",
-               "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|"]
+        out = [
+            "**scaling summary**\n",
+            "| " + " | ".join(head) + " |",
+            "|" + "|".join(["---"] + ["---:"] * (len(head) - 1)) + "|",
+        ]
         out += ["| " + " | ".join(b) + " |" for b in body]
     else:
         widths = [max(len(h), *(len(b[i]) for b in body)) for i, h in enumerate(head)]
-        out.append("  ".join(h.ljust(widths[i]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(head)))
-        out += ["  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(b)) for b in body]
+        out.append(
+            "  ".join(
+                h.ljust(widths[i]) if i == 0 else h.rjust(widths[i]) for i, h in enumerate(head)
+            )
+        )
+        out += [
+            "  ".join(c.ljust(widths[i]) if i == 0 else c.rjust(widths[i]) for i, c in enumerate(b))
+            for b in body
+        ]
     return "\n".join(out) + "\n"
 
 
-def render_header(info: dict[str, Any], args: argparse.Namespace, markdown: bool) -> str:
+# --------------------------------------------------------------------------------------
+# Issue 3's targets, read off the rows
+# --------------------------------------------------------------------------------------
+
+FLAT_SLACK = 4 * MIB  # "peak memory flat": the largest N's growth within this of the smallest N's
+
+
+def check_targets(rows: list[dict[str, Any]]) -> list[tuple[str, str, str]]:
+    """(target, verdict, figures) for each issue-3 target the rows can answer.
+
+    verdict is "meets", "MISSES", "error" (every run failed) or "n/a" (not run).
+    """
+    cell: dict[tuple[str, str], dict[str, Any]] = {}
+    failed: dict[tuple[str, str], str] = {}
+    for r in rows:
+        if r["workload"] == "scaling":
+            continue
+        if r["times"]:
+            cell[(r["workload"], r["contender"])] = r
+        elif r["errors"]:
+            failed[(r["workload"], r["contender"])] = r["errors"][0]
+    out: list[tuple[str, str, str]] = []
+
+    def ratio_target(label: str, wl: str, name: str, limit: float, mem_fraction: int = 0) -> None:
+        r = cell.get((wl, name))
+        if r is None:
+            why = failed.get((wl, name))
+            out.append((label, "error", why) if why else (label, "n/a", f"{name} not run on {wl}"))
+            return
+        ok = r["ratio"] <= limit
+        text = f"{r['ratio']:.3f}x (limit {limit:.2f}x)"
+        if mem_fraction:
+            base = cell.get((wl, r["baseline"]))
+            bp = base["median_peak_growth"] if base else float("nan")
+            mem_ok = r["median_peak_growth"] * mem_fraction < bp
+            ok = ok and mem_ok and r["equal"] is True
+            text += (
+                f"; peak {r['median_peak_growth'] / MIB:.1f} MiB vs {r['baseline']} "
+                f"{bp / MIB:.1f} MiB (limit 1/{mem_fraction}: {bp / mem_fraction / MIB:.1f} MiB)"
+            )
+        if r["equal"] is not None:
+            text += "; output " + ("= json" if r["equal"] else "DIFFERS from json")
+        out.append((label, "meets" if ok else "MISSES", text))
+
+    for wl in ("records", "meta", "list"):
+        ratio_target(f"1. exact, {wl}", wl, "streamjson", 0.70, mem_fraction=50)
+    ratio_target("1. exact, binary gzip sink", "gzip", "streamjson", 1.0)
+    ratio_target("2. indent=2", "indent2", "streamjson", 0.60)
+    ratio_target("3. small dumps()", "small", "streamjson", 1.10)
+    ratio_target("4. dump_lines vs json.dumps+write", "lines", "streamjson.dump_lines", 0.90)
+    mine, theirs = cell.get(("lines", "streamjson.dump_lines")), cell.get(("lines", "jsonlines"))
+    if mine and theirs:
+        speedup = theirs["median_time"] / mine["median_time"]
+        out.append(
+            (
+                "4. dump_lines vs jsonlines",
+                "meets" if speedup >= 1.3 else "MISSES",
+                f"{speedup:.2f}x faster than jsonlines.write_all (limit 1.30x)",
+            )
+        )
+    else:
+        out.append(
+            ("4. dump_lines vs jsonlines", "n/a", "streamjson.dump_lines or jsonlines not run")
+        )
+
+    scaling = sorted(
+        (
+            r
+            for r in rows
+            if r["workload"] == "scaling" and r["contender"] == "streamjson" and r["times"]
+        ),
+        key=lambda r: r["n"],
+    )
+    if len(scaling) >= 2:
+        per = [r["median_time"] / r["n"] for r in scaling]
+        worst = max(abs(p / per[0] - 1) for p in per)
+        peaks = [r["median_peak_growth"] for r in scaling]
+        flat = peaks[-1] <= peaks[0] + FLAT_SLACK
+        sizes = "/".join(f"{r['n']:,}" for r in scaling)
+        out.append(
+            (
+                "5. scaling, time per record",
+                "meets" if worst <= 0.15 else "MISSES",
+                f"{sizes}: "
+                + ", ".join(f"{p * 1e6:.2f}" for p in per)
+                + f" µs/record, worst {worst * 100:.1f}% off the smallest N (limit 15%)",
+            )
+        )
+        out.append(
+            (
+                "5. scaling, peak memory flat",
+                "meets" if flat else "MISSES",
+                f"{sizes}: "
+                + ", ".join(f"{p / MIB:.1f}" for p in peaks)
+                + f" MiB (flat: largest N within {FLAT_SLACK // MIB} MiB of the smallest)",
+            )
+        )
+    else:
+        out.append(("5. scaling", "n/a", "run --workload scaling"))
+    ratio_target("6. fast mode", "records", "streamjson fast", 0.30)
+    return out
+
+
+def render_targets(targets: list[tuple[str, str, str]], markdown: bool) -> str:
+    if markdown:
+        lines = ["**issue 3 targets**\n", "| target | verdict | figures |", "|---|---|---|"]
+        lines += [f"| {t} | {v} | {d} |" for t, v, d in targets]
+    else:
+        width = max(len(t) for t, _, _ in targets)
+        lines = ["issue 3 targets"] + [f"{t.ljust(width)}  {v:6}  {d}" for t, v, d in targets]
+    return "\n".join(lines) + "\n"
+
+
+def render_header(info: dict[str, Any], repeat: int, markdown: bool) -> str:
     load = info.get("load_before"), info.get("load_after")
     mem = info.get("memory_bytes")
     parts = [
         f"date: {info['date']}",
         f"python: {info['python']}",
         f"machine: {info['cpu']}, {info['cores']} cores"
-        + (f", {mem / 2**30:.0f} GiB" if mem else "") + f", {info['platform']}",
-        f"streamjson: {info['versions'].get('streamjson', '?')} (git {info['git'] or '?'})",
+        + (f", {mem / 2**30:.0f} GiB" if mem else "")
+        + f", {info['platform']}",
+        f"streamjson: {info['versions'].get('streamjson', '?')} (git {info['git'] or '?'}; "
+        f"source digest {info.get('source_before', '?')}"
+        + (
+            f" -> {info['source_after']}: CHANGED DURING THE RUN"
+            if info.get("source_after") != info.get("source_before")
+            else ""
+        )
+        + ")",
         "peers: " + ", ".join(f"{k} {v}" for k, v in info["versions"].items() if k != "streamjson"),
-        f"runs: median of {args.repeat}, each in a fresh subprocess; load average (1/5/15 min) "
+        f"runs: median of {repeat}, each in a fresh subprocess; load average (1/5/15 min) "
         f"before {load[0]}, after {load[1]}",
         f"streamed = peak RSS growth < 1/{STREAMED_FRACTION} of the JSON text written "
         f"(floor {STREAMED_FLOOR // MIB} MiB); = json: sha256 of the output equals the baseline's; "
@@ -930,36 +1221,95 @@ def render_header(info: dict[str, Any], args: argparse.Namespace, markdown: bool
     return "\n".join(parts) + "\n"
 
 
+def report(
+    info: dict[str, Any],
+    repeat: int,
+    rows: list[dict[str, Any]],
+    skipped: dict[str, str],
+    markdown: bool,
+) -> str:
+    """The whole printed report: header, one table per workload, the targets, the skips."""
+    parts = [render_header(info, repeat, markdown), render(rows, info, markdown)]
+    parts.append(render_targets(check_targets(rows), markdown))
+    if skipped:
+        parts.append("skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
+    return "\n".join(parts)
+
+
 def main(argv: list[str] | None = None) -> int:
-    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
-                                formatter_class=argparse.RawDescriptionHelpFormatter)
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0], formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     p.add_argument("--records", type=int, default=1_000_000, help="N records (default 1,000,000)")
     p.add_argument("--repeat", type=int, default=3, help="runs per contender (default 3)")
-    p.add_argument("--workload", action="append",
-                   help=f"comma-separated; default {','.join(DEFAULT_WORKLOADS)}; "
-                        f"'all' adds scaling; known: {', '.join(WORKLOADS)}")
-    p.add_argument("--only", action="append",
-                   help="contender names or globs, comma-separated (the baseline always runs)")
-    p.add_argument("--scaling-sizes", default=",".join(map(str, DEFAULT_SCALING_SIZES)),
-                   help="N values of the scaling workload (default 100000,1000000,3000000)")
-    p.add_argument("--small-calls", type=int, default=200_000,
-                   help="dumps() calls of the small workload (default 200,000)")
+    p.add_argument(
+        "--workload",
+        action="append",
+        help=f"comma-separated; default {','.join(DEFAULT_WORKLOADS)}; "
+        f"'all' adds scaling; known: {', '.join(WORKLOADS)}",
+    )
+    p.add_argument(
+        "--only",
+        action="append",
+        help="contender names or globs, comma-separated (the baseline always runs)",
+    )
+    p.add_argument(
+        "--scaling-sizes",
+        default=",".join(map(str, DEFAULT_SCALING_SIZES)),
+        help="N values of the scaling workload (default 100000,1000000,3000000)",
+    )
+    p.add_argument(
+        "--small-calls",
+        type=int,
+        default=200_000,
+        help="dumps() calls of the small workload (default 200,000)",
+    )
     p.add_argument("--markdown", action="store_true", help="print GitHub markdown tables")
     p.add_argument("--json", metavar="PATH", help="write every run and the summary as JSON")
     p.add_argument("--chart", metavar="PNG", help="also draw the chart (needs --json)")
+    p.add_argument(
+        "--chart-workloads",
+        default="records",
+        help="workloads drawn by --chart, one row each (default records)",
+    )
     p.add_argument("--tmpdir", help="where the output files are written (default: system temp)")
     p.add_argument("--timeout", type=float, default=3600, help="seconds per run (default 3600)")
     p.add_argument("--list", action="store_true", help="list workloads and contenders, then exit")
+    p.add_argument(
+        "--report",
+        metavar="JSON",
+        help="print the tables of a saved --json run (with --markdown, --chart) and exit",
+    )
     p.add_argument("--worker", help=argparse.SUPPRESS)
     args = p.parse_args(argv)
     if args.worker:
         return _worker_main(args.worker)
     args.scaling_sizes = [int(x) for x in str(args.scaling_sizes).split(",") if x.strip()]
 
+    if args.report:
+        with open(args.report, encoding="utf-8") as f:
+            saved = json.load(f)
+        print(
+            report(
+                saved["info"],
+                saved["args"]["repeat"],
+                saved["rows"],
+                saved["skipped"],
+                args.markdown,
+            )
+        )
+        if args.chart:
+            import chart
+
+            chart.main([args.report, "--out", args.chart, "--workload", args.chart_workloads])
+        return 0
     if args.list:
         for wl in WORKLOADS.values():
             names = [n for n, c in CONTENDERS.items() if wl.key in c.runs]
-            print(f"{wl.name:9} {wl.title}\n          baseline {wl.baseline}; contenders: {', '.join(names)}")
+            print(
+                f"{wl.name:9} {wl.title}\n{'':10}baseline {wl.baseline}; "
+                f"contenders: {', '.join(names)}"
+            )
         print()
         for name, c in CONTENDERS.items():
             why = c.unavailable()
@@ -971,6 +1321,7 @@ def main(argv: list[str] | None = None) -> int:
     plan, skipped = build_plan(args)
     info = machine_info()
     info["load_before"] = [round(x, 2) for x in os.getloadavg()]
+    info["source_before"] = streamjson_source_digest()
     for name, why in skipped.items():
         print(f"skipping {name}: {why}", file=sys.stderr)
     runs: dict[tuple[str, int, str], list[dict[str, Any]]] = {cell: [] for cell in plan}
@@ -997,26 +1348,43 @@ def main(argv: list[str] | None = None) -> int:
                     msg = "ERROR " + result["error"]
                 else:
                     msg = f"{result['time']:.3f} s, peak +{result['peak_growth'] / MIB:.1f} MiB"
-                print(f"[{done}/{total} {time.perf_counter() - started:.0f}s] {wl_name} N={n} "
-                      f"{name} run {rep + 1}: {msg}", file=sys.stderr, flush=True)
+                print(
+                    f"[{done}/{total} {time.perf_counter() - started:.0f}s] {wl_name} N={n} "
+                    f"{name} run {rep + 1}: {msg}",
+                    file=sys.stderr,
+                    flush=True,
+                )
     finally:
         shutil.rmtree(tmp, ignore_errors=True)
     info["load_after"] = [round(x, 2) for x in os.getloadavg()]
+    info["source_after"] = streamjson_source_digest()
+    if info["source_after"] != info["source_before"]:
+        print(
+            "WARNING: streamjson's source changed during the run; its rows mix versions",
+            file=sys.stderr,
+        )
     rows = summarise(runs)
-    print(render_header(info, args, args.markdown))
-    print(render(rows, info, args.markdown))
-    if skipped:
-        print("skipped: " + "; ".join(f"{k} ({v})" for k, v in skipped.items()))
+    targets = check_targets(rows)
+    print(report(info, args.repeat, rows, skipped, args.markdown))
     if args.json:
         os.makedirs(os.path.dirname(os.path.abspath(args.json)), exist_ok=True)
         with open(args.json, "w", encoding="utf-8") as f:
-            json.dump({"info": info, "args": {k: v for k, v in vars(args).items() if k != "worker"},
-                       "skipped": skipped, "rows": rows}, f, indent=1)
+            json.dump(
+                {
+                    "info": info,
+                    "args": {k: v for k, v in vars(args).items() if k != "worker"},
+                    "skipped": skipped,
+                    "targets": targets,
+                    "rows": rows,
+                },
+                f,
+                indent=1,
+            )
             f.write("\n")
     if args.chart:
         import chart
 
-        chart.main([args.json, "--out", args.chart])
+        chart.main([args.json, "--out", args.chart, "--workload", args.chart_workloads])
     return 0
 
 

@@ -20,8 +20,16 @@ __all__ = ["META", "record", "records", "records_list"]
 
 # Non-ASCII on purpose: json escapes it (ensure_ascii=True), others may not.
 _NAMES = (
-    "Ada Lovelace", "Zoë Ødegård", "Łukasz Żółć", "José Núñez", "Björk Guðmundsdóttir",
-    "李雷", "Grace Hopper", "Chloé Brontë", "Mårten Ängström", "Nadia 🚀 Petrova",
+    "Ada Lovelace",
+    "Zoë Ødegård",
+    "Łukasz Żółć",
+    "José Núñez",
+    "Björk Guðmundsdóttir",
+    "李雷",
+    "Grace Hopper",
+    "Chloé Brontë",
+    "Mårten Ängström",
+    "Nadia 🚀 Petrova",
 )
 _CITIES = ("Zürich", "København", "Paris", "東京", "São Paulo", "Reykjavík", "Boston", "Kraków")
 _TAGS = ("alpha", "beta", "gamma", "delta", "épsilon", "zeta", "eta", "θήτα", "iota")
@@ -31,8 +39,18 @@ META: dict[str, Any] = {
     "source": "streamjson benchmark",
     "version": 3,
     "generated": "2024-06-01T00:00:00Z",
-    "fields": ["id", "name", "email", "active", "score", "balance", "tags", "address",
-               "status", "note"],
+    "fields": [
+        "id",
+        "name",
+        "email",
+        "active",
+        "score",
+        "balance",
+        "tags",
+        "address",
+        "status",
+        "note",
+    ],
     "description": "Données synthétiques — déterministes",
 }
 
@@ -54,7 +72,7 @@ def record(i: int) -> dict[str, Any]:
             "geo": [(i % 18000) / 100.0 - 90.0, (i % 36000) / 100.0 - 180.0],
         },
         "status": _STATUS[i % 4],
-        "note": "" if i % 5 else "Vérifié – ok ✓",
+        "note": "" if i % 5 else "Vérifié – ok ✓",  # noqa: RUF001 - non-ASCII on purpose
     }
 
 

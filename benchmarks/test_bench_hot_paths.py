@@ -5,7 +5,7 @@ root with the ``bench`` extra installed::
 
     pytest benchmarks/test_bench_hot_paths.py                      # measure
     pytest benchmarks/test_bench_hot_paths.py --benchmark-disable  # just check they run
-    pytest benchmarks/test_bench_hot_paths.py --benchmark-compare  # against a --benchmark-autosave run
+    pytest benchmarks/test_bench_hot_paths.py --benchmark-autosave # save, then --benchmark-compare
 
 The cases are grouped so each streamjson case is shown next to json's. Sizes are
 small (BENCH_RECORDS, 20,000 by default) so a run takes seconds; the peer comparison
@@ -27,8 +27,9 @@ import pytest
 
 pytest.importorskip("pytest_benchmark")
 
-import streamjson  # noqa: E402
-from records import META, record, records, records_list  # noqa: E402
+from records import META, record, records, records_list
+
+import streamjson
 
 N = int(os.environ.get("BENCH_RECORDS", "20000"))
 
@@ -48,7 +49,7 @@ class CountingSink:
         return len(text)
 
 
-@functools.lru_cache(maxsize=None)
+@functools.cache
 def json_length(kind: str, indent: int | None = None) -> int:
     """len() of json.dumps of the document ``kind`` names (computed once)."""
     if kind == "records":
