@@ -126,9 +126,7 @@ def iterencode_lines(
     return refuse_async(chunks, "iterencode_lines_async")
 
 
-def dumps_lines(
-    iterable: Iterable[Any], *, fast: bool = False, **kw: Unpack[EncodeOptions]
-) -> str:
+def dumps_lines(iterable: Iterable[Any], *, fast: bool = False, **kw: Unpack[EncodeOptions]) -> str:
     """Return the JSON Lines text of ``iterable``: ``dumps(item, **kw) + "\\n"`` per item."""
     chunks = line_chunks(iterable, sys.maxsize, dict(kw), bounded=False, fast=fast)
     return "".join(refuse_async(chunks, "iterencode_lines_async"))
