@@ -229,7 +229,7 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
 
 
 def _create_temp(folder: str, name: str) -> tuple[str, int]:
-    """Create ``.name.XXXX.tmp`` beside the target, with the umask's permissions."""
+    """Create ``.name.<8 hex digits>.tmp`` beside the target, with the umask's permissions."""
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
