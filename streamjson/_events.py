@@ -155,55 +155,40 @@ class EventReader:
         try:
             while True:
                 # Read one member into ``container``, or close it.
+                closes = "end_array"  # the event that may close ``container`` here
                 if is_map:
                     event, key = next_()
-                    if event != "map_key":
-                        if event != "end_map":
-                            raise _unexpected(event, "a key or 'end_map'")
-                        value = container
-                        maps_open -= 1
-                        if not stack:
-                            return value
-                        is_map, container, key = stack.pop()
-                    else:
+                    if event == "map_key":
                         if self.strings is not None:
                             key = self.strings(key)
                         event, value = next_()
-                        if event == "number":
-                            if type(value) is Decimal:
-                                value = number(value)
-                        elif event == "string":
-                            if self.strings is not None:
-                                value = self.strings(value)
-                        elif event in _STARTS:
-                            stack.append((is_map, container, key))
-                            is_map = event == "start_map"
-                            maps_open += is_map
-                            container = {} if is_map else []
-                            continue
-                        elif event not in _SCALARS:
-                            raise _unexpected(event, "a value")
+                        closes = ""  # a member's value cannot close its object
+                    elif event != "end_map":
+                        raise _unexpected(event, "a key or 'end_map'")
+                    else:
+                        closes = "end_map"
+                        maps_open -= 1
                 else:
                     event, value = next_()
-                    if event == "number":
-                        if type(value) is Decimal:
-                            value = number(value)
-                    elif event == "string":
-                        if self.strings is not None:
-                            value = self.strings(value)
-                    elif event in _STARTS:
-                        stack.append((is_map, container, key))
-                        is_map = event == "start_map"
-                        maps_open += is_map
-                        container = {} if is_map else []
-                        continue
-                    elif event == "end_array":
-                        value = container
-                        if not stack:
-                            return value
-                        is_map, container, key = stack.pop()
-                    elif event not in _SCALARS:
-                        raise _unexpected(event, "a value or 'end_array'")
+                if event == "number":
+                    if type(value) is Decimal:
+                        value = number(value)
+                elif event == "string":
+                    if self.strings is not None:
+                        value = self.strings(value)
+                elif event in _STARTS:
+                    stack.append((is_map, container, key))
+                    is_map = event == "start_map"
+                    maps_open += is_map
+                    container = {} if is_map else []
+                    continue
+                elif event == closes:
+                    value = container
+                    if not stack:
+                        return value
+                    is_map, container, key = stack.pop()
+                elif event not in _SCALARS:
+                    raise _unexpected(event, "a value" if is_map else "a value or 'end_array'")
                 if is_map:
                     container[key] = value
                 else:

@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import tracemalloc
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from typing import Any
 
 import pytest
 
 import streamjson
+from tests.faults import peak_while
 
 MiB = 1024 * 1024
 
@@ -42,17 +42,6 @@ class CountingSink:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         self.writes += 1
-
-
-def peak_while(fn: Callable[[], None]) -> int:
-    tracemalloc.start()
-    try:
-        tracemalloc.reset_peak()
-        base = tracemalloc.get_traced_memory()[0]
-        fn()
-        return tracemalloc.get_traced_memory()[1] - base
-    finally:
-        tracemalloc.stop()
 
 
 @pytest.mark.slow
