@@ -38,8 +38,8 @@ Write = Callable[[str], None]
 
 GZIP_LEVEL = 6  # zlib's own default: about 3x faster than gzip.open's 9, output a few % larger
 
-# Each wraps the temporary file; _atomic_path closes what it opens.
-_COMPRESSORS: dict[str, Callable[[IO[bytes], str], io.BufferedIOBase]] = {
+# Each wraps a binary file (anything with write() and flush()); its caller closes it.
+_COMPRESSORS: dict[str, Callable[[Any, str], io.BufferedIOBase]] = {
     ".gz": lambda raw, name: gzip.GzipFile(
         filename=name, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
     ),
@@ -199,15 +199,29 @@ def _wait_writable(target: Any) -> None:
 
 @contextlib.contextmanager
 def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
-    """Write into a temporary file beside ``path``; rename it over ``path`` when done."""
+    """Write into a temporary file beside ``path``; rename it over ``path`` when done.
+
+    On success the file is flushed, fsynced, given the old file's permissions and
+    renamed over ``path``, and the folder fsynced. On any failure (the disk, the
+    source, the encoder, Ctrl-C) nothing more is written to the disk: buffers and a
+    compressor's trailer are dropped, the file descriptor is closed, the temporary
+    file removed, and the first error propagates unchanged.
+    """
     folder, name = os.path.split(os.path.abspath(path))
     tmp, fd = _create_temp(folder, name)
-    raw = os.fdopen(fd, "wb")
+    try:
+        raw = os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
+        raise
     compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    cutoff: _Cutoff | None = None
     stream: IO[bytes] | io.BufferedIOBase = raw
     try:
         if compress is not None:
-            stream = compress(raw, name)
+            cutoff = _Cutoff(raw)
+            stream = compress(cutoff, name)
         yield _binary_writer(stream, stream.write, encoding)
         if stream is not raw:
             stream.close()  # the compressor's trailer; the file itself stays open
@@ -217,15 +231,66 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
         _copy_mode(path, tmp)
         os.replace(tmp, path)
     except BaseException:
-        # Closing may write again (buffers, a gzip trailer) and fail again: the first
-        # error is the one to report, and the temporary file goes anyway.
-        for closing in (stream, raw):
+        # Writing again would meet the failing disk again (and may raise a second
+        # error over the first): the compressor is closed into nothing, and the file
+        # closed without flushing what it buffers.
+        if cutoff is not None:
+            cutoff.cut()
             with contextlib.suppress(Exception):
-                closing.close()
-        with contextlib.suppress(OSError):
-            os.unlink(tmp)
+                stream.close()
+        _close_unflushed(raw)
+        _unlink(tmp)
         raise
     _fsync_folder(folder)
+
+
+class _Cutoff:
+    """What a compressor writes to: the temporary file until :meth:`cut`, then nothing.
+
+    After a failure the compressor is still closed, so that it ends in a clean state
+    (nothing left for a finalizer to flush), but what it writes then is dropped.
+    """
+
+    def __init__(self, file: IO[bytes]) -> None:
+        self._file: IO[bytes] | None = file
+
+    def write(self, data: Any) -> int:
+        """Write ``data`` to the file, or drop it once cut; returns its size either way."""
+        if self._file is None:
+            return memoryview(data).nbytes
+        return self._file.write(data)
+
+    def flush(self) -> None:
+        """Flush the file (nothing once cut)."""
+        if self._file is not None:
+            self._file.flush()
+
+    def fileno(self) -> int:
+        """The file's descriptor (a compressor's ``fileno()`` asks for it)."""
+        if self._file is None:
+            raise ValueError("I/O operation on closed file.")
+        return self._file.fileno()
+
+    def cut(self) -> None:
+        """Drop every later write."""
+        self._file = None
+
+
+def _close_unflushed(file: IO[bytes]) -> None:
+    """Close ``file``'s descriptor without writing what its buffer still holds.
+
+    A buffered file is closed through the raw file under it, whose ``close()`` writes
+    nothing; the buffer object then reports itself closed and is never flushed.
+    """
+    inner: Any = getattr(file, "raw", file)
+    with contextlib.suppress(Exception):
+        inner.close()  # FileIO lets go of the descriptor even when close(2) reports an error
+
+
+def _unlink(tmp: str) -> None:
+    """Remove the temporary file; one that is already gone is fine."""
+    with contextlib.suppress(OSError):
+        os.unlink(tmp)
 
 
 def _create_temp(folder: str, name: str) -> tuple[str, int]:

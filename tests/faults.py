@@ -3,13 +3,14 @@ generators that report whether their ``finally`` ran, memory peaks."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import errno
 import io
 import os
 import socket
 import tracemalloc
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, AsyncIterator, Callable, Iterable, Iterator
 from typing import Any
 
 ERRNOS = {
@@ -159,6 +160,84 @@ def failing_disk(monkeypatch: Any, fault: Fault) -> Iterator[None]:
         yield
 
 
+class FaultyAsync:
+    """An async binary writer (like aiohttp's ``await response.write(bytes)``): takes a
+    whole write or raises."""
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+
+    async def write(self, data: bytes) -> None:
+        assert isinstance(data, bytes)
+        await asyncio.sleep(0)
+        n = self.fault.take(len(data))
+        self.fault.taken += data
+        self.fault.size += n
+
+
+class FaultyAsyncText:
+    """An async text writer (like aiofiles in text mode, which says so with ``encoding``)."""
+
+    encoding = "utf-8"
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+
+    async def write(self, text: str) -> int:
+        assert isinstance(text, str)
+        await asyncio.sleep(0)
+        n = self.fault.take(len(text))
+        self.fault.text.append(text)
+        self.fault.size += n
+        return n
+
+
+class FaultyStreamWriter:
+    """Like ``asyncio.StreamWriter`` on a peer that goes away after ``fault.limit`` bytes:
+    ``write()`` only buffers; ``drain()`` sends what it can, then raises."""
+
+    def __init__(self, fault: Fault) -> None:
+        self.fault = fault
+        self.pending = bytearray()
+
+    def write(self, data: bytes) -> None:
+        self.pending += data
+
+    async def drain(self) -> None:
+        await asyncio.sleep(0)
+        data, self.pending = bytes(self.pending), bytearray()
+        while data:
+            n = self.fault.take(len(data))
+            self.fault.taken += data[:n]
+            self.fault.size += n
+            data = data[n:]
+
+
+class Stingy(io.RawIOBase):
+    """A raw file that takes a few bytes a call, and now and then none (None or BlockingIOError)."""
+
+    def __init__(self, pattern: str) -> None:
+        self.data = bytearray()
+        self.calls = 0
+        self.pattern = pattern
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, b: Any) -> int | None:
+        self.calls += 1
+        k = 1 + (self.calls * 7919) % 23
+        if self.pattern == "none" and self.calls % 3 == 0:
+            return None
+        if self.pattern == "blocking" and self.calls % 4 == 0:
+            taken = bytes(b[: k // 2])
+            self.data += taken
+            raise BlockingIOError(11, "would block", len(taken))
+        taken = bytes(b[:k])
+        self.data += taken
+        return len(taken)
+
+
 class Recorder(io.RawIOBase):
     """A binary sink that records each write (to measure a clean run)."""
 
@@ -201,6 +280,22 @@ class Tracker:
         finally:
             self.finished.append(name)
 
+    async def agen(
+        self, name: str, items: Iterable[Any] | AsyncIterable[Any]
+    ) -> AsyncIterator[Any]:
+        """The async twin of :meth:`gen`: yields ``items`` (sync or async), one per loop turn."""
+        self.started.append(name)
+        try:
+            if isinstance(items, AsyncIterable):
+                async for item in items:
+                    yield item
+            else:
+                for item in items:
+                    await asyncio.sleep(0)
+                    yield item
+        finally:
+            self.finished.append(name)
+
     def all_closed(self) -> bool:
         return sorted(self.started) == sorted(self.finished)
 
@@ -239,3 +334,8 @@ class Discard(io.RawIOBase):
 
 def listing(folder: Any) -> list[str]:
     return sorted(os.listdir(folder))
+
+
+def open_fds() -> int:
+    """How many file descriptors this process holds (Linux: /proc/self/fd)."""
+    return len(os.listdir("/proc/self/fd"))

@@ -22,7 +22,10 @@ from typing import Any
 import pytest
 
 import streamjson
-from streamjson import _events, cli
+from streamjson import _events
+from streamjson.cli._documents import GUARD, backend
+from streamjson.cli._input import ParserInput
+from streamjson.cli._surrogates import restore_surrogates
 from tests.test_compat import EDGE_CASES
 
 # Run the package the tests import, wherever it lives.
@@ -201,13 +204,13 @@ def test_json_lines_reads_any_whitespace_separated_values() -> None:
 
 # -- the fast path and its way out ------------------------------------------------------
 # A file is read with ijson's C builder, one value at a time, until a value spans more
-# than cli.GUARD bytes or holds a number a double or int64 cannot; then the file is read
+# than GUARD bytes or holds a number a double or int64 cannot; then the file is read
 # again and the rest is streamed. Both must give json.tool's bytes.
 
 
 def mixed_values(big_at: int) -> list[str]:
     values = [json.dumps({"id": i, "v": [i, i / 3, "é"]}) for i in range(2_000)]
-    values[big_at] = json.dumps({"big": ["x" * 100] * (cli.GUARD // 90), "n": 1})
+    values[big_at] = json.dumps({"big": ["x" * 100] * (GUARD // 90), "n": 1})
     values[big_at + 5] = "[1e400, -1e999, 1e-400]"
     values[big_at + 9] = "[123456789012345678901234567890, -9223372036854775809]"
     return values
@@ -435,9 +438,9 @@ SURROGATES = [
 def test_lone_surrogates_are_read_like_json_across_any_chunk_boundary(step: int) -> None:
     text = "[" + ", ".join(f'{{"{s}": "a{s}b{s}"}}' for s in SURROGATES) + "]"
     data = text.encode("utf-8")
-    inp = cli._Input(Trickle(data, step))
-    reader = _events.EventReader(cli.backend().basic_parse(inp))
-    inp.on_disguise = lambda: setattr(reader, "strings", cli.restore_surrogates)
+    inp = ParserInput(Trickle(data, step))
+    reader = _events.EventReader(backend().basic_parse(inp))
+    inp.on_disguise = lambda: setattr(reader, "strings", restore_surrogates)
     assert reader.value(whole=True) == json.loads(text)
     assert inp.offset == len(data)
 

@@ -17,6 +17,8 @@ import pytest
 import streamjson
 from streamjson import Object
 
+pytestmark = pytest.mark.reliability
+
 THREADS = 8
 
 

@@ -20,6 +20,7 @@ import os
 from collections.abc import Iterator, Mapping
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -28,6 +29,8 @@ from streamjson import Object
 from tests import strategies as sts
 from tests.conftest import DRIVERS
 from tests.faults import Fault, FaultyRaw, Tracker
+
+pytestmark = pytest.mark.reliability
 
 
 class Boom(Exception):

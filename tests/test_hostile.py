@@ -21,6 +21,8 @@ from streamjson import Object
 from tests.conftest import DRIVERS
 from tests.faults import Discard, Tracker, peak_while
 
+pytestmark = pytest.mark.reliability
+
 MiB = 1024 * 1024
 
 

@@ -16,7 +16,10 @@ import pytest
 
 import streamjson
 
-pytestmark = pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+pytestmark = [
+    pytest.mark.reliability,
+    pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL"),
+]
 
 OLD = {"previous": "complete document", "rows": list(range(1000))}
 

@@ -1,0 +1,156 @@
+"""What ijson reads: the input's bytes, handed over in chunks, counted, and made safe.
+
+:class:`ParserInput` keeps where it is (byte, line, column) and the last bytes it
+handed over, for error messages; disguises lone surrogate escapes for ijson's C
+backend (:mod:`._surrogates`); can hand over one byte at a time from an offset, to
+find exactly where the parser fails; and raises :class:`ValueTooBig` once the value
+being built spans more bytes than its ``guard``.
+"""
+
+from __future__ import annotations
+
+import lzma
+import zlib
+from collections.abc import Callable
+from typing import Any
+
+from ._surrogates import disguise, may_need_disguise, unfinished_end
+
+READ_SIZE = 64 * 1024
+EXCERPT = 24  # bytes of context in an error message
+
+_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
+_CONTINUATION = bytes(range(0x80, 0xC0))
+
+
+class InputError(Exception):
+    """Reading (or decompressing) the input failed."""
+
+
+class ValueTooBig(Exception):
+    """The value being built spans more than the input's ``guard`` bytes."""
+
+
+class ParserInput:
+    """The bytes ijson reads, with the position of what it has been given so far.
+
+    ``slow_from``: from that byte offset on, hand over one byte at a time (to find
+    exactly where the parser fails).
+    """
+
+    def __init__(self, stream: Any, slow_from: int | None = None) -> None:
+        self.restart(stream, slow_from)
+
+    def restart(self, stream: Any, slow_from: int | None = None) -> None:
+        """Read ``stream`` from its start: forget everything about the previous one."""
+        self.stream = stream
+        self.slow_from = slow_from
+        self.pending = b""  # read by ``first_byte``, not handed over yet
+        self.guard: int | None = None  # raise ValueTooBig past this many bytes...
+        self.since_value = 0  # ...since the last value was built (the caller resets it)
+        self.disguised = False  # a lone surrogate was disguised
+        self.held = b""
+        self.offset = 0  # input bytes handed over
+        self.line = 1
+        self.col = 0  # characters since the last newline
+        self.eof = False
+        self.content = False  # anything but whitespace seen
+        self.head = b""  # the first bytes, to recognise a byte order mark
+        self.last = b""  # the last bytes handed over, and the position before them
+        self.last_start = 0
+        self.last_line = 1
+        self.last_col = 0
+        self.before = b""  # the bytes handed over before ``last`` (a few)
+        self.on_disguise: Callable[[], None] | None = None
+
+    def read(self, size: int = -1) -> bytes:
+        """Up to ``size`` bytes for ijson (never an unfinished escape at the end)."""
+        if size == 0:
+            return b""
+        if size < 0:
+            size = READ_SIZE
+        while True:
+            want = size
+            if self.slow_from is not None:
+                ahead = self.offset + len(self.held)
+                want = 1 if ahead >= self.slow_from else min(size, self.slow_from - ahead)
+            data = self._read(want) if not self.pending else self.pending
+            self.pending = b""
+            if not data:
+                if self.held:
+                    data, self.held = self.held, b""
+                    return self._hand_over(data)
+                self.eof = True
+                return b""
+            buf = self.held + data if self.held else data
+            cut = unfinished_end(buf)
+            self.held = buf[cut:]
+            if cut:
+                return self._hand_over(buf[:cut])
+
+    def first_byte(self) -> bytes:
+        """The first byte that is not whitespace (b"" for none), read ahead of ijson."""
+        while True:
+            data = self._read(READ_SIZE)
+            self.pending += data
+            stripped = self.pending.lstrip()
+            if stripped or not data:
+                return stripped[:1]
+
+    def _read(self, size: int) -> bytes:
+        """Up to ``size`` bytes of the stream; failing to read them is an InputError."""
+        try:
+            data: bytes = self.stream.read(size)
+        except _READ_ERRORS as exc:
+            raise InputError(str(exc) or type(exc).__name__) from exc
+        return data
+
+    def _hand_over(self, data: bytes) -> bytes:
+        if self.guard is not None:
+            self.since_value += len(data)
+            if self.since_value > self.guard:
+                raise ValueTooBig
+        self.before = (self.before + self.last)[-EXCERPT:]
+        self.last, self.last_start = data, self.offset
+        self.last_line, self.last_col = self.line, self.col
+        self.offset += len(data)
+        self.line, self.col = _advance(self.line, self.col, data)
+        if len(self.head) < 3:
+            self.head += data[: 3 - len(self.head)]
+        if not self.content and data.strip():
+            self.content = True
+        if may_need_disguise(data):
+            data = disguise(data)
+            self.disguised = True
+            if self.on_disguise is not None:
+                self.on_disguise()
+                self.on_disguise = None
+        return data
+
+    def where_last(self) -> str:
+        """Where the last byte handed over is: line, column, byte offset, and the text
+        that leads to it."""
+        data = self.last
+        k = len(data) - 1
+        line, col = _advance(self.last_line, self.last_col, data[:k])
+        col += _chars(data[k:])
+        return f"line {line}, column {col} (byte {self.last_start + k}), {self.excerpt()}"
+
+    def excerpt(self) -> str:
+        """The last few bytes handed over, for a person to find the place."""
+        text = (self.before + self.last)[-EXCERPT:].decode("utf-8", "replace").lstrip()
+        return "after " + repr(text) if text else "at the start"
+
+
+def _advance(line: int, col: int, data: bytes) -> tuple[int, int]:
+    """The line and column (characters since the last newline) after ``data``, which
+    starts at ``line`` and ``col``."""
+    newlines = data.count(b"\n")
+    if newlines:
+        return line + newlines, _chars(data[data.rindex(b"\n") + 1 :])
+    return line, col + _chars(data)
+
+
+def _chars(data: bytes) -> int:
+    """How many characters UTF-8 ``data`` holds (continuation bytes do not count)."""
+    return len(data.translate(None, _CONTINUATION))
