@@ -148,6 +148,13 @@ def test_streamjson_dumps_small_record(benchmark: Any) -> None:
 
 
 @pytest.mark.benchmark(group="small")
+def test_streamjson_dumps_small_record_fast(benchmark: Any) -> None:
+    kw = _fast_kw_or_skip()
+    rec = record(7)
+    assert json.loads(benchmark(streamjson.dumps, rec, **kw)) == json.loads(json.dumps(rec))
+
+
+@pytest.mark.benchmark(group="small")
 def test_json_dumps_small_record(benchmark: Any) -> None:
     rec = record(7)
     assert benchmark(json.dumps, rec) == json.dumps(rec)
@@ -198,10 +205,16 @@ def _fast_kw() -> dict[str, Any] | None:
     return None
 
 
-@pytest.mark.benchmark(group="generator")
-def test_streamjson_dump_generator_fast(benchmark: Any) -> None:
+def _fast_kw_or_skip() -> dict[str, Any]:
+    """The keywords that turn fast mode on; skips the case if it or orjson is missing."""
     kw = _fast_kw()
     if kw is None:
         pytest.skip("streamjson has no fast mode yet (set STREAMJSON_FAST_KW to name it)")
     pytest.importorskip("orjson")
+    return kw
+
+
+@pytest.mark.benchmark(group="generator")
+def test_streamjson_dump_generator_fast(benchmark: Any) -> None:
+    kw = _fast_kw_or_skip()
     assert benchmark(lambda: _sj_dump(records(N), **kw)) > 0

@@ -13,6 +13,7 @@ from __future__ import annotations
 import codecs
 import contextlib
 import inspect
+import io
 import os
 import socket
 import sys
@@ -32,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from ._encode import EncodeOptions, walk
 from ._lines import line_chunks
 from ._options import DEFAULT_CHUNK_SIZE
-from ._sinks import binary_hint
+from ._sinks import _binary_writer, binary_hint
 from ._types import EXHAUSTED, Chunk, Pull
 
 if TYPE_CHECKING:
@@ -89,7 +90,11 @@ def _generator(text: Iterator[Chunk]) -> Generator[Chunk, Any, None]:
 
 
 def iterencode_async(
-    obj: Any, *, chunk_size: int = DEFAULT_CHUNK_SIZE, **kw: Unpack[EncodeOptions]
+    obj: Any,
+    *,
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    fast: bool = False,
+    **kw: Unpack[EncodeOptions],
 ) -> AsyncGenerator[str, None]:
     """Yield the JSON text of ``obj`` in chunks, awaiting the async sources it holds.
 
@@ -101,23 +106,26 @@ def iterencode_async(
     ``chunk_size`` is also the latency knob: text is held until about that many
     characters are ready, so a slow source shows up late with a large one.
     Closing the generator early (or cancelling the task that runs it) closes the
-    async generators it started.
+    async generators it started. ``fast=True`` writes orjson's format (see
+    :func:`streamjson.iterencode`).
     """
-    return drive(walk(obj, chunk_size, dict(kw)))
+    return drive(walk(obj, chunk_size, dict(kw), fast=fast))
 
 
 def iterencode_lines_async(
     iterable: Iterable[Any] | AsyncIterable[Any],
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
+    fast: bool = False,
     **kw: Unpack[EncodeOptions],
 ) -> AsyncGenerator[str, None]:
     """Yield the JSON Lines text of a sync or async iterable of documents, in chunks.
 
     Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``; items
-    may hold async sources too. ``indent`` is a ValueError. See :func:`iterencode_async`.
+    may hold async sources too. ``indent`` is a ValueError. See :func:`iterencode_async`
+    (``fast`` too).
     """
-    return drive(line_chunks(iterable, chunk_size, dict(kw)))
+    return drive(line_chunks(iterable, chunk_size, dict(kw), fast=fast))
 
 
 async def dump_async(
@@ -126,6 +134,7 @@ async def dump_async(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
+    fast: bool = False,
     **kw: Unpack[EncodeOptions],
 ) -> None:
     """Write the JSON text of ``obj`` to ``writer``, awaiting async sources and the writer.
@@ -133,9 +142,10 @@ async def dump_async(
     ``writer`` is an ``asyncio.StreamWriter`` (each chunk is written, then
     ``await drain()`` applies back-pressure) or any object with a ``write()``
     method, sync or async; an awaitable that ``write()`` returns is awaited. The
-    text is exactly ``dumps(obj, **kw)``. The writer is not closed.
+    text is exactly ``dumps(obj, **kw)`` (with ``fast=True``, ``dumps(obj, fast=True,
+    **kw)``). The writer is not closed.
     """
-    chunks = walk(obj, chunk_size, dict(kw))
+    chunks = walk(obj, chunk_size, dict(kw), fast=fast)
     await _write_all(drive(chunks), writer, encoding)
 
 
@@ -145,14 +155,16 @@ async def dump_lines_async(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
+    fast: bool = False,
     **kw: Unpack[EncodeOptions],
 ) -> None:
     """Write a sync or async iterable of documents to ``writer`` as JSON Lines.
 
     Each item is encoded like ``dumps(item, **kw)`` and followed by ``"\\n"``;
-    ``indent`` is a ValueError. ``writer`` is taken as in :func:`dump_async`.
+    ``indent`` is a ValueError. ``writer`` is taken as in :func:`dump_async`;
+    ``fast=True`` writes orjson's format, as :func:`dump_lines` does with it.
     """
-    chunks = line_chunks(iterable, chunk_size, dict(kw))
+    chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
     await _write_all(drive(chunks), writer, encoding)
 
 
@@ -190,9 +202,16 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     binary = binary_hint(writer)
     if binary is None:
         binary = drain is not None or await _probe_binary(write)
+    # A raw file may take part of a write: dump's writer writes the rest, nothing twice.
+    raw = isinstance(writer, io.RawIOBase) and not inspect.iscoroutinefunction(write)
+    write_raw = _binary_writer(writer, write, encoding) if raw else None
 
     async def put(text: str) -> None:
-        result = write(encode(text) if binary else text)
+        if write_raw is not None:
+            write_raw(text)
+            result: Any = None
+        else:
+            result = write(encode(text) if binary else text)
         if inspect.isawaitable(result):
             await result
         if drain is not None:

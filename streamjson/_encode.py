@@ -7,6 +7,7 @@ import sys
 from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
+from ._fast import COMPACT, encode_whole
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
 from ._types import Chunk, Pull
 from ._walker import Walker, encode_plain
@@ -103,9 +104,20 @@ def dumps(
     Same signature, output and errors as ``json.dumps`` for every value json accepts;
     ``fast=True`` writes orjson's format instead (see :func:`iterencode`).
     """
-    if (
-        not fast
-        and not skipkeys
+    if fast:
+        # orjson takes a plain document whole, as the walker would; the other
+        # options do not change fast mode's text, and default is not called here.
+        if (
+            cls is None
+            and indent is None
+            and (separators is None or separators in COMPACT)
+            and not kw
+        ):
+            text = encode_whole(obj, sort_keys)
+            if text is not None:
+                return text
+    elif (
+        not skipkeys
         and ensure_ascii
         and check_circular
         and allow_nan

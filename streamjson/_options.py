@@ -90,7 +90,7 @@ class Options:
         _fast.require()
         if self.indent is not None:
             raise ValueError("fast=True writes compact output: indent is not supported")
-        if (self.item_separator, self.key_separator) not in ((", ", ": "), (",", ":")):
+        if (self.item_separator, self.key_separator) not in _fast.COMPACT:
             raise ValueError("fast=True writes compact output: separators are not supported")
         if overrides_encoding(self.encoder):
             raise ValueError("fast=True cannot honour a cls that overrides encode or iterencode")

@@ -17,6 +17,7 @@ For producers that are callbacks rather than generators. Both take the sinks
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
 import os
 import sys
@@ -26,6 +27,7 @@ from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async
+from ._fast import encode_whole
 from ._lines import check_documents, encode_line, line_encoder
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
 from ._sinks import _COMPRESSORS, Write, _binary_writer, open_sink
@@ -139,6 +141,7 @@ class LinesWriter(_Writer):
     Safe to share between threads: each line is encoded by the calling thread and
     written with one write to the sink under a lock, so lines never interleave
     inside a line. ``indent``, or separators holding a line break, are a ValueError.
+    ``fast=True`` writes orjson's format, as :func:`dump_lines` does with it.
     """
 
     def __init__(
@@ -149,13 +152,14 @@ class LinesWriter(_Writer):
         append: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
+        fast: bool = False,
         **kw: Unpack[EncodeOptions],
     ) -> None:
         encoder = line_encoder(dict(kw))
-        self._line_options = Options(encoder, sys.maxsize)  # write() holds its line whole
-        self._block_options = Options(encoder, chunk_size)  # write_all() writes blocks
+        self._line_options = Options(encoder, sys.maxsize, fast)  # write() holds its line whole
+        self._block_options = Options(encoder, chunk_size, fast)  # write_all() writes blocks
         self._override = encoder if overrides_encoding(encoder) else None
-        self._plain = type(encoder) is json.JSONEncoder and vars(encoder) == _PLAIN
+        self._whole = _whole_encoder(encoder, self._line_options)
         self._idle: list[Walker] = []  # walkers for write() that no thread is using
         self._flush_each = flush
         if flush and isinstance(fp, (str, os.PathLike)):
@@ -222,10 +226,10 @@ class LinesWriter(_Writer):
         """The line for ``obj``, newline included."""
         if self._override is not None:
             return encode_line(self._override, obj)
-        if self._plain:
-            plain = encode_plain(obj)
-            if plain is not None:
-                return plain + "\n"
+        if self._whole is not None:
+            whole = self._whole(obj)
+            if whole is not None:
+                return whole + "\n"
         try:
             walker = self._idle.pop()
         except IndexError:
@@ -249,6 +253,20 @@ class LinesWriter(_Writer):
 _PLAIN = vars(json.JSONEncoder())  # the attributes of an encoder given no options
 
 
+def _whole_encoder(
+    encoder: json.JSONEncoder, options: Options
+) -> Callable[[Any], str | None] | None:
+    """The shortcut ``dumps`` takes for a whole plain document under these options, if any.
+
+    It returns the document's text, or None when the walker must write it.
+    """
+    if options.fast:
+        return functools.partial(encode_whole, sort_keys=options.sort_keys)
+    if type(encoder) is json.JSONEncoder and vars(encoder) == _PLAIN:
+        return encode_plain
+    return None
+
+
 class ArrayWriter(_Writer):
     """Write one JSON array an element at a time.
 
@@ -261,7 +279,9 @@ class ArrayWriter(_Writer):
     of it that was written), so a parser sees it truncated, never as complete.
 
     Elements are written as they are encoded, in bounded memory. Safe to share
-    between threads: each element is written whole under a lock.
+    between threads: each element is written whole under a lock. ``fast=True``
+    writes orjson's format: the output equals ``dumps(list_of_the_elements,
+    fast=True, **kw)``.
     """
 
     def __init__(
@@ -270,15 +290,17 @@ class ArrayWriter(_Writer):
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
+        fast: bool = False,
         **kw: Unpack[EncodeOptions],
     ) -> None:
         encoder = make_encoder(**kw)
+        options = Options(encoder, chunk_size, fast)
         if overrides_encoding(encoder):
             raise TypeError(
                 f"ArrayWriter cannot honour cls={type(encoder).__name__}: it overrides "
                 "encode() or iterencode(), which need the whole array at once"
             )
-        self._walker = Walker(Options(encoder, chunk_size))
+        self._walker = Walker(options)
         self._open, self._sep, self._end = self._walker.brackets("[", "]", 0)
         self._started = False  # an element was written
         self._writing = False
