@@ -15,6 +15,9 @@ SMALL = 4096
 SMALL_NESTED = 64
 
 
+_CONTAINERS = (list, tuple, dict)
+_EXACT_CONTAINERS = frozenset(_CONTAINERS)
+_SCALARS = frozenset((str, int, float, bool, type(None)))
 PLAIN_ITEMS = frozenset((str, int, float, bool, type(None), list, tuple, dict))
 
 
@@ -33,18 +36,11 @@ def plain(item: Any) -> bool:
     return t in PLAIN_ITEMS
 
 
-def is_flat(o: Any) -> bool:
-    """At most SMALL elements, none of them a non-empty list, tuple or dict."""
-    if len(o) > SMALL:
-        return False
-    for v in o.values() if isinstance(o, dict) else o:
-        if isinstance(v, (list, tuple, dict)) and v:
-            return False
-    return True
-
-
 def fits(o: Any) -> bool:
-    """At most SMALL elements and SMALL_NESTED containers, nested ones included."""
+    """At most SMALL elements and SMALL_NESTED containers, nested ones included, and
+    no subclass of list, tuple or dict (the walker reads those as json does)."""
+    if type(o) not in _EXACT_CONTAINERS:
+        return False
     todo = [o]
     n = 0
     containers = 0
@@ -54,55 +50,76 @@ def fits(o: Any) -> bool:
         containers += 1
         if n > SMALL or containers > SMALL_NESTED:
             return False
-        for v in c.values() if isinstance(c, dict) else c:
-            if isinstance(v, (list, tuple, dict)) and v:
-                todo.append(v)
+        for v in c.values() if type(c) is dict else c:
+            if type(v) in _EXACT_CONTAINERS:
+                if v:
+                    todo.append(v)
+            elif isinstance(v, _CONTAINERS):
+                return False
     return True
 
 
-_CONTAINERS = (list, tuple, dict)
-_EXACT_CONTAINERS = frozenset(_CONTAINERS)
-_PLAIN = frozenset((str, int, float, bool, type(None)))
+# The pieces a non-empty container's marked text splits into (one per scalar or empty
+# container inside it, at any depth), and (offset, shape) of each non-empty container
+# among them. None stands for a value that is one piece.
+Shape = tuple[int, tuple[tuple[int, "Shape"], ...]]
 
 
-def record_plans(batch: list[Any]) -> list[tuple[int, list[tuple[int, int]]] | None] | None:
-    """For ``Walker._records``: per item, None if its text is one piece, else how many
-    pieces it spans and ``(offset, length)`` of each non-empty container in it. None
-    when an item is nested deeper than that, or holds container subclasses."""
-    plans: list[tuple[int, list[tuple[int, int]]] | None] = []
-    for item in batch:
-        t = type(item)
-        if t is dict:
-            values: Any = item.values()
-        elif t is list or t is tuple:
-            values = item
+def shapes(
+    items: list[Any], limit: int, sort_keys: bool, skipkeys: bool
+) -> list[Shape | None] | None:
+    """The shape of each item, for ``Walker._indented``; None when one can't be told.
+
+    That is when an item holds container subclasses (the C encoder may read them
+    otherwise than the walker), keys ``skipkeys`` would drop, keys ``sort_keys``
+    cannot order, more than ``limit`` pieces, or containers nested deeper than
+    SMALL_NESTED.
+    """
+    out: list[Shape | None] = []
+    for item in items:
+        if type(item) in _EXACT_CONTAINERS and item:
+            found = _shape(item, limit, SMALL_NESTED, sort_keys, skipkeys)
+            if found is None:
+                return None
+            out.append(found)
+        elif isinstance(item, _CONTAINERS) and type(item) not in _EXACT_CONTAINERS:
+            return None
         else:
-            if isinstance(item, _CONTAINERS) and item:
-                return None
-            plans.append(None)
-            continue
-        if not item:
-            plans.append(None)
-            continue
-        nested = []
-        count = 0
-        for v in values:
-            tv = type(v)
-            if tv in _PLAIN:
-                count += 1
-            elif tv in _EXACT_CONTAINERS:
-                n = len(v)
-                for e in v.values() if tv is dict else v:
-                    if type(e) not in _PLAIN and isinstance(e, _CONTAINERS) and e:
-                        return None
-                if n:
-                    nested.append((count, n))
-                    count += n
-                else:
-                    count += 1
-            elif isinstance(v, _CONTAINERS) and v:
-                return None
-            else:
-                count += 1
-        plans.append((count, nested))
-    return plans
+            out.append(None)
+    return out
+
+
+def _shape(o: Any, limit: int, depth: int, sort_keys: bool, skipkeys: bool) -> Shape | None:
+    if type(o) is dict:
+        if skipkeys and not _SCALARS.issuperset(map(type, o)):
+            return None  # a key may be skipped, and json writes such dicts its own way
+        values: Any = o.values()
+    else:
+        values = o
+    if _SCALARS.issuperset(map(type, values)):
+        return (len(o), ()) if len(o) <= limit else None
+    if depth == 0:
+        return None
+    if sort_keys and type(o) is dict:
+        try:
+            values = [v for _, v in sorted(o.items())]
+        except Exception:
+            return None  # the walker raises json's error
+    count = 0
+    nested = []
+    for v in values:
+        t = type(v)
+        if t in _EXACT_CONTAINERS:
+            if v:
+                found = _shape(v, limit - count, depth - 1, sort_keys, skipkeys)
+                if found is None:
+                    return None
+                nested.append((count, found))
+                count += found[0]
+                continue
+        elif isinstance(v, _CONTAINERS):
+            return None
+        count += 1
+        if count > limit:
+            return None
+    return count, tuple(nested)

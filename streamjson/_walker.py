@@ -13,9 +13,9 @@ How the work is split:
   to the stdlib's C encoder in one call. Its ``default`` hook raises
   :class:`_Fallback` when it meets something that must stream (a generator, an
   ``Object``...), and the walker then walks that part itself.
-* json has no indented C encoder before 3.13, so with ``indent`` the C encoder only
-  takes *flat* containers, with separators that already carry the newline and the
-  indentation of their level.
+* json has no indented C encoder before 3.13. With ``indent``, the C encoder writes
+  marker characters where the line breaks go, and ``Walker._indented`` puts every
+  piece on its line, knowing from the values' shapes how deep each one sits.
 * When the C encoder raises, the part is walked again in Python to find where the
   bad value sits; results of ``default()`` from the failed attempt are replayed, so
   ``default`` is never called twice for one value.
@@ -34,7 +34,7 @@ from typing import Any
 from . import _fast
 from ._location import SOURCE, add_location
 from ._options import Options
-from ._shapes import PLAIN_ITEMS, fits, is_flat, plain, record_plans
+from ._shapes import PLAIN_ITEMS, SMALL, Shape, fits, plain, shapes
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
 c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
@@ -49,8 +49,10 @@ Frame = tuple[Generator[Any, Any, None], list[Any]]
 Encoded = str | Frame
 
 _int_repr = int.__repr__
-_list_iter = list.__iter__
-_tuple_iter = tuple.__iter__
+_dict_len = dict.__len__
+# json reads a container subclass with its Python encoder when it indents (before 3.13)
+# and with its C encoder otherwise; the two differ for subclasses that lie.
+_PYTHON_READS_INDENTED = sys.version_info < (3, 13)
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
@@ -58,7 +60,6 @@ _BOOL_TEXT = {True: "true", False: "false"}
 PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
 
 _CLOSER = {"[": "]", "{": "}"}
-MARKED = -1  # c_encoder key of the encoder with marker separators, for Walker._records
 
 
 class _Fallback(Exception):
@@ -129,8 +130,7 @@ class Walker:
         self.attempt: dict[int, tuple[Any, Any, BaseException | None]] = {}
         self.replay: dict[int, tuple[Any, Any, BaseException | None]] = {}
         self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
-        self.c_encoders: dict[int, Callable[[Any, int], Any]] = {}
-        self.use_c = c_make_encoder is not None or options.fast
+        self.c_enc: Callable[[Any, int], Any] | None = None
         self.scalars: dict[type, Callable[[Any], str]] = {
             str: options.encode_str,
             int: _int_repr,
@@ -139,42 +139,35 @@ class Walker:
             type(None): _null_text,
         }
         self.bracket_cache: dict[tuple[str, int], tuple[str, str, str]] = {}
-        # Walker._records needs marker characters no option contains, and C output
-        # in the order record_plans reads the items.
-        self.records_ok = (
-            options.indent is not None
-            and not options.sort_keys
-            and not options.skipkeys
-            and not any(
-                c in text
-                for c in "\x00\x01"
-                for text in (options.indent, options.item_separator, options.key_separator)
-            )
+        # Which containers the C encoder may take whole: bounded=False (dumps, which
+        # holds the whole text anyway) drops the size limit.
+        self.c_takes: Callable[[Any], bool] = fits if bounded else _any
+        self.shape_limit = SMALL if bounded else sys.maxsize
+        # Indented C text is marked with characters that no option may contain.
+        self.indent_c = options.indent is not None and not any(
+            c in text
+            for c in "\x00\x01"
+            for text in (options.indent, options.item_separator, options.key_separator)
         )
-        # Which containers the C encoder may take whole: with indent only flat ones.
-        # bounded=False (dumps, which holds the whole text anyway) drops the size limit.
-        self.c_takes: Callable[[Any], bool]
-        if options.indent is not None:
-            self.c_takes = is_flat
-        else:
-            self.c_takes = fits if bounded else _any
+        self.use_c = (c_make_encoder is not None or options.fast) and (
+            options.indent is None or self.indent_c
+        )
 
     # -- the C encoder -----------------------------------------------------------
 
-    def c_encoder(self, level: int) -> Callable[[Any, int], Any]:
-        """A C encoder for containers whose elements sit at ``level``."""
-        key = 0 if self.opts.indent is None else level
-        enc = self.c_encoders.get(key)
-        if enc is None and self.opts.fast:
-            enc = self.c_encoders[key] = _fast.batch_encoder(self._hook, self.opts.sort_keys)
-        if enc is None:
-            o = self.opts
-            item_sep = o.item_separator
-            key_sep = o.key_separator
-            if level == MARKED:
+    def c_encoder(self) -> Callable[[Any, int], Any]:
+        """The C encoder; with indent, it writes ``\\x00`` between elements and
+        ``\\x01`` after each key separator (see ``_indented``)."""
+        enc = self.c_enc
+        if enc is not None:
+            return enc
+        o = self.opts
+        if o.fast:
+            enc = _fast.batch_encoder(self._hook, o.sort_keys)
+        else:
+            item_sep, key_sep = o.item_separator, o.key_separator
+            if o.indent is not None:
                 item_sep, key_sep = "\x00", key_sep + "\x01"
-            elif o.indent is not None:
-                item_sep += "\n" + o.indent * level
             assert c_make_encoder is not None  # else use_c is False and we are not called
             enc = c_make_encoder(
                 self.c_markers,
@@ -187,7 +180,7 @@ class Walker:
                 o.skipkeys,
                 o.allow_nan,
             )
-            self.c_encoders[key] = enc
+        self.c_enc = enc
         return enc
 
     def _hook(self, o: Any) -> Any:
@@ -213,13 +206,13 @@ class Walker:
             return hit[1]
         return self.opts.default(o)
 
-    def try_c(self, o: Any, level: int, each: bool = False) -> Any:
+    def try_c(self, o: Any, each: bool = False) -> Any:
         """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``.
 
         With ``each``, ``o`` is a batch of documents and the text is theirs, one a line.
         """
         self.attempt.clear()
-        enc = self.c_encoder(level)
+        enc = self.c_encoder()
         try:
             if each:
                 return "\n".join(["".join(enc(item, 0)) for item in o])
@@ -254,19 +247,43 @@ class Walker:
         if isinstance(o, float):
             return self.opts.floatstr(o)
         if isinstance(o, (list, tuple, dict)):
+            t = type(o)
+            if t is not list and t is not tuple and t is not dict:
+                return self._subclass(o, level, use_c)
             if not o:
-                return "{}" if isinstance(o, dict) else "[]"
-            if use_c and self.c_takes(o):
-                text = self.try_c(o, level + 1)
+                return "{}" if t is dict else "[]"
+            if use_c:
+                text = self._whole(o, level)
                 if type(text) is str:
-                    return self._finish_c(text, level)
+                    return text
                 use_c = text is _FALLBACK
             if isinstance(o, dict):
                 pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
                 return self._frame(self._object, pairs, level, use_c, o)
-            items = _list_iter(o) if isinstance(o, list) else _tuple_iter(o)
-            return self._frame(self._array, items, level, use_c, o)
+            return self._frame(self._array, iter(o), level, use_c, o)
         return self._encode_other(o, level, use_c)
+
+    def _subclass(self, o: Any, level: int, use_c: bool) -> Encoded:
+        """A subclass of list, tuple or dict, read the way json reads it: with bool()
+        and iteration where json's Python encoder writes, else as its C encoder does
+        (a dict's real size, then ``items()``; a list or tuple's items by iteration)."""
+        is_dict = isinstance(o, dict)
+        if self.opts.indent is not None and _PYTHON_READS_INDENTED:
+            if not o:
+                return "{}" if is_dict else "[]"
+            elements: Any = o.items() if is_dict else o
+        elif is_dict:
+            if not _dict_len(o):
+                return "{}"
+            elements = list(o.items())
+        else:
+            elements = list(iter(o))
+            if not elements:
+                return "[]"
+        if not is_dict:
+            return self._frame(self._array, iter(elements), level, use_c, o)
+        pairs = iter(sorted(elements) if self.opts.sort_keys else elements)
+        return self._frame(self._object, pairs, level, use_c, o)
 
     def _encode_other(self, o: Any, level: int, use_c: bool) -> Encoded:
         """What json hands to ``default``: streamjson's own types first, then ``default``."""
@@ -297,12 +314,11 @@ class Walker:
             return out
         return self._then_leave(out, mark), [None]
 
-    def _finish_c(self, text: str, level: int) -> str:
-        """C text for a whole container; with indent, put its brackets on their lines."""
-        if self.opts.indent is None:
-            return text
-        open_, _, close = self.brackets(text[0], text[-1], level)
-        return open_ + text[1:-1] + close
+    def _whole(self, o: Any, level: int) -> Any:
+        """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
+        if self.opts.indent is not None:
+            return self._indented([o], level)
+        return self.try_c(o) if self.c_takes(o) else _FALLBACK
 
     def _frame(
         self,
@@ -349,70 +365,59 @@ class Walker:
     # -- batches ---------------------------------------------------------------------
 
     def _batch(self, batch: list[Any], level: int, lines: bool) -> Any:
-        """The text of a batch of array items (no brackets) from the C encoder.
-
-        Or ``_FALLBACK``/``_C_FAILED`` (see ``try_c``), and ``_FALLBACK`` when the C
-        encoder cannot write these items with the indentation they need.
-        """
+        """The text of a batch of array items (no brackets), as ``try_c`` answers."""
         if lines:
-            return self.try_c(batch, level + 1, each=True)
-        if self.opts.indent is None or is_flat(batch):
-            text = self.try_c(batch, level + 1)
-            return text[1:-1] if type(text) is str else text
-        if self.records_ok:
-            plans = record_plans(batch)
-            if plans is not None:
-                return self._records(batch, plans, level)
-        return _FALLBACK
+            return self.try_c(batch, each=True)
+        if self.opts.indent is not None:
+            return self._indented(batch, level + 1)
+        text = self.try_c(batch)
+        return text[1:-1] if type(text) is str else text
 
-    def _records(
-        self, batch: list[Any], plans: list[tuple[int, list[tuple[int, int]]] | None], level: int
-    ) -> Any:
-        """Indented text of items nested at most two deep, from one C call.
+    def _indented(self, items: list[Any], level: int) -> Any:
+        """The indented text of ``items`` at ``level``, one C call for them all.
 
-        json's C encoder cannot indent and uses one separator at every depth, so the
-        batch is encoded with ``\\x00`` as that separator and ``\\x01`` after each
-        key (JSON text never holds a raw control character anywhere else). ``plans``
-        (from ``record_plans``) says how many pieces each member of each item spans: enough
-        to put every piece on its line with the indentation of its depth.
+        json's C encoder cannot indent before 3.13 and uses one separator at every
+        depth, so it writes ``\\x00`` as that separator and ``\\x01`` after each key
+        (JSON text never holds a raw control character anywhere else). The items'
+        shapes say which pieces of that text belong to which container: enough to
+        put each piece on its line, indented for its depth. ``_FALLBACK`` when a
+        shape can't be told.
         """
-        self.attempt.clear()
-        try:
-            chunks = self.c_encoder(MARKED)(batch, 0)
-        except Exception as exc:
-            self._after_c_failure()
-            return _FALLBACK if isinstance(exc, _Fallback) else _C_FAILED
-        pieces = "".join(chunks)[1:-1].split("\x00")
-        _, sep1, _ = self.brackets("", "", level)
-        open2, sep2, close2 = self.brackets("", "", level + 1)
-        open3, sep3, close3 = self.brackets("", "", level + 2)
-        items = []
+        opts = self.opts
+        found = shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys)
+        if found is None:
+            return _FALLBACK
+        text = self.try_c(items)
+        if type(text) is not str:
+            return text
+        pieces = text[1:-1].split("\x00")
+        _, sep, _ = self.brackets("", "", level - 1)
+        out = []
         p = 0
-        for plan in plans:
-            if plan is None:  # a scalar or an empty container: one piece
-                items.append(pieces[p])
+        for shape in found:
+            if shape is None:  # a scalar or an empty container: one piece
+                out.append(pieces[p])
                 p += 1
-                continue
-            count, nested = plan
-            parts = pieces[p : p + count]
-            p += count
-            opener = parts[0][0]
-            parts[0] = parts[0][1:]
-            parts[-1] = parts[-1][:-1]  # the same piece as parts[0] when count is 1
-            for offset, n in reversed(nested):
-                piece = parts[offset]
-                if opener == "{":
-                    key, _, value = piece.partition("\x01")
-                else:
-                    key, value = "", piece
-                inner = parts[offset : offset + n]
-                inner[0] = value[1:]
-                inner[-1] = inner[-1][:-1]
-                parts[offset : offset + n] = [
-                    key + value[0] + open3 + sep3.join(inner) + close3 + _CLOSER[value[0]]
-                ]
-            items.append(opener + open2 + sep2.join(parts) + close2 + _CLOSER[opener])
-        return sep1.join(items).replace("\x01", "")
+            else:
+                n = shape[0]
+                out.append(self._rebuilt(pieces[p : p + n], shape, level))
+                p += n
+        return sep.join(out).replace("\x01", "")
+
+    def _rebuilt(self, parts: list[str], shape: Shape, level: int) -> str:
+        """One container at ``level`` from its pieces: its first piece starts with the
+        opening bracket, its last ends with the closing one."""
+        opener = parts[0][0]
+        parts[0] = parts[0][1:]
+        parts[-1] = parts[-1][:-1]  # the same piece as parts[0] when there is one
+        for offset, inner in reversed(shape[1]):
+            sub = parts[offset : offset + inner[0]]
+            key = ""
+            if opener == "{":
+                key, _, sub[0] = sub[0].partition("\x01")
+            parts[offset : offset + inner[0]] = [key + self._rebuilt(sub, inner, level + 1)]
+        open_, sep, close = self.brackets("", "", level)
+        return opener + open_ + sep.join(parts) + close + _CLOSER[opener]
 
     # -- frames --------------------------------------------------------------------
 

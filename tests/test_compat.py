@@ -219,15 +219,21 @@ def test_a_dict_mutated_while_streamed_is_an_error_not_a_wrong_document() -> Non
         "".join(streamjson.iterencode({"data": big}, default=grow))
 
 
-shallow = st.recursive(sts.scalars, sts.containers, max_leaves=6)  # mostly one or two deep
-records = st.lists(shallow, max_size=30)
+nested = st.recursive(sts.scalars, sts.containers, max_leaves=12)  # one to several deep
+records = st.lists(nested, max_size=30)
 
 
 @settings(max_examples=max(600, settings.default.max_examples))
-@given(records, sts.indents.filter(lambda i: i is not None), sts.separators, st.booleans())
+@given(
+    records,
+    sts.indents.filter(lambda i: i is not None),
+    sts.separators,
+    st.booleans(),
+    st.booleans(),
+)
 def test_indented_batches_of_records_match_json(
-    items: list[Any], indent: Any, separators: Any, lazy: bool
+    items: list[Any], indent: Any, separators: Any, sort_keys: bool, lazy: bool
 ) -> None:
-    """Batches of shallow records take the C encoder with marker separators."""
-    kw = {"indent": indent, "separators": separators}
+    """Batches of records, nested at any depth, take the C encoder with marker separators."""
+    kw = {"indent": indent, "separators": separators, "sort_keys": sort_keys}
     assert_same_as_json(items, (lambda: iter(items)) if lazy else None, **kw)
