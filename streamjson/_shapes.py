@@ -62,7 +62,7 @@ def fits(o: Any) -> bool:
 # The pieces a non-empty container's marked text splits into (one per scalar or empty
 # container inside it, at any depth), and (offset, shape) of each non-empty container
 # among them. None stands for a value that is one piece.
-Shape = tuple[int, tuple[tuple[int, "Shape"], ...]]
+Shape = tuple[int, list[tuple[int, "Shape"]]]
 
 
 def shapes(
@@ -90,36 +90,35 @@ def shapes(
 
 
 def _shape(o: Any, limit: int, depth: int, sort_keys: bool, skipkeys: bool) -> Shape | None:
+    if len(o) > limit or depth == 0:
+        return None
+    values: Any = o
     if type(o) is dict:
+        values = o.values()
         if skipkeys and not _SCALARS.issuperset(map(type, o)):
             return None  # a key may be skipped, and json writes such dicts its own way
-        values: Any = o.values()
-    else:
-        values = o
-    if _SCALARS.issuperset(map(type, values)):
-        return (len(o), ()) if len(o) <= limit else None
-    if depth == 0:
-        return None
-    if sort_keys and type(o) is dict:
-        try:
-            values = [v for _, v in sorted(o.items())]
-        except Exception:
-            return None  # the walker raises json's error
+        if sort_keys:
+            try:
+                values = [v for _, v in sorted(o.items())]
+            except Exception:
+                return None  # the walker raises json's error
     count = 0
-    nested = []
+    nested: list[tuple[int, Shape]] = []
     for v in values:
         t = type(v)
-        if t in _EXACT_CONTAINERS:
+        if t in _SCALARS:
+            count += 1
+        elif t in _EXACT_CONTAINERS:
             if v:
                 found = _shape(v, limit - count, depth - 1, sort_keys, skipkeys)
                 if found is None:
                     return None
                 nested.append((count, found))
                 count += found[0]
-                continue
+            else:
+                count += 1
         elif isinstance(v, _CONTAINERS):
             return None
-        count += 1
-        if count > limit:
-            return None
-    return count, tuple(nested)
+        else:
+            count += 1  # a value for default(), or a subclass of a scalar type
+    return (count, nested) if count <= limit else None

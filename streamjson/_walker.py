@@ -139,6 +139,7 @@ class Walker:
             type(None): _null_text,
         }
         self.bracket_cache: dict[tuple[str, int], tuple[str, str, str]] = {}
+        self.lines: list[tuple[str, str, str]] = []
         # Which containers the C encoder may take whole: bounded=False (dumps, which
         # holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool] = fits if bounded else _any
@@ -411,13 +412,20 @@ class Walker:
         parts[0] = parts[0][1:]
         parts[-1] = parts[-1][:-1]  # the same piece as parts[0] when there is one
         for offset, inner in reversed(shape[1]):
-            sub = parts[offset : offset + inner[0]]
+            end = offset + inner[0]
+            sub = parts[offset:end]
             key = ""
             if opener == "{":
                 key, _, sub[0] = sub[0].partition("\x01")
-            parts[offset : offset + inner[0]] = [key + self._rebuilt(sub, inner, level + 1)]
-        open_, sep, close = self.brackets("", "", level)
+            parts[offset:end] = [key + self._rebuilt(sub, inner, level + 1)]
+        open_, sep, close = self.lines[level] if level < len(self.lines) else self._lines(level)
         return opener + open_ + sep.join(parts) + close + _CLOSER[opener]
+
+    def _lines(self, level: int) -> tuple[str, str, str]:
+        """``brackets("", "", level)``, kept in ``self.lines`` for ``_rebuilt``."""
+        while len(self.lines) <= level:
+            self.lines.append(self.brackets("", "", len(self.lines)))
+        return self.lines[level]
 
     # -- frames --------------------------------------------------------------------
 
