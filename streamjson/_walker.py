@@ -28,6 +28,7 @@ import sys
 from collections.abc import Callable, Generator, Mapping
 from itertools import islice
 from json.encoder import encode_basestring_ascii
+from operator import is_not
 from types import GeneratorType
 from typing import Any
 
@@ -57,6 +58,7 @@ _PYTHON_READS_INDENTED = sys.version_info < (3, 13)
 FIRST_BATCH = 16
 MAX_BATCH = 4096
 _BOOL_TEXT = {True: "true", False: "false"}
+BIG_TEXT = 1 << 20  # see Walker.big
 PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
 
 _CLOSER = {"[": "]", "{": "}"}
@@ -144,6 +146,9 @@ class Walker:
         # holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool] = fits if bounded else _any
         self.shape_limit = SMALL if bounded else sys.maxsize
+        self.c_limit = max(16 * options.chunk_size, 1 << 22) if bounded else sys.maxsize
+        # Text this long is yielded alone, never joined with other text: that would copy it.
+        self.big = max(options.chunk_size, BIG_TEXT)
         # Indented C text is marked with characters that no option may contain.
         self.indent_c = options.indent is not None and not any(
             c in text
@@ -215,14 +220,18 @@ class Walker:
         self.attempt.clear()
         enc = self.c_encoder()
         try:
-            if each:
-                return "\n".join(["".join(enc(item, 0)) for item in o])
-            chunks = enc(o, 0)
+            chunks = ("\n".join(["".join(enc(item, 0)) for item in o]),) if each else enc(o, 0)
         except Exception as exc:
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
             return _FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else _C_FAILED
-        return chunks[0] if len(chunks) == 1 else "".join(chunks)
+        text = chunks[0] if len(chunks) == 1 else "".join(chunks)
+        if len(text) > self.c_limit:
+            # Slicing, indenting or joining this text would copy it: walk this part in
+            # Python, which writes a long string without a copy.
+            self._after_c_failure()
+            return _FALLBACK
+        return text
 
     def _after_c_failure(self) -> None:
         if self.c_markers:
@@ -261,7 +270,7 @@ class Walker:
             if isinstance(o, dict):
                 pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
                 return self._frame(self._object, pairs, level, use_c, o)
-            return self._frame(self._array, iter(o), level, use_c, o)
+            return self._frame(self._array, iter(o), level, use_c, o, o)
         return self._encode_other(o, level, use_c)
 
     def _subclass(self, o: Any, level: int, use_c: bool) -> Encoded:
@@ -451,11 +460,15 @@ class Walker:
             1, self.opts.chunk_size // 4
         )  # text a batch aims at: chunks stay near chunk_size
         pull = hasattr(type(items), "__anext__")
+        big = self.big
         plain_types = PLAIN_ITEMS.issuperset
         n = 1 if pull else FIRST_BATCH  # an awaited item is written as soon as it comes
         head = open_
         index = 0
         more = True
+        # A list that default() may resize while a batch of it is encoded: see _still_holds
+        resizable = owned if type(owned) is list else None
+        length = len(resizable) if resizable is not None else 0
         try:
             while more:
                 loc[0] = SOURCE
@@ -473,7 +486,9 @@ class Walker:
                         if not plain(item):
                             break
                 else:
-                    for item in islice(items, n):
+                    # a list is read by index, so that items default() appends are seen
+                    source = items if resizable is None else resizable[index : index + n]
+                    for item in islice(source, n):
                         batch.append(item)
                         if type(item) is dict:  # inlined plain(): records are the hot path
                             if not plain_types(map(type, item.values())):
@@ -481,14 +496,16 @@ class Walker:
                         elif not plain(item):
                             break
                     else:
-                        more = len(batch) == n
+                        more = len(batch) == n or resizable is not None
                 if not batch:
                     break
-                loc[0] = index
+                loc[0] = start = index
                 item_c = use_c
                 if use_c:
                     text = self._batch(batch, level, lines)
                     if type(text) is str:
+                        if resizable is not None and len(resizable) != length:
+                            length = _still_holds(resizable, start, batch)
                         yield head + text
                         head = sep
                         index += len(batch)
@@ -499,7 +516,7 @@ class Walker:
                 for item in batch:
                     loc[0] = index
                     out = self.encode(item, level + 1, item_c)
-                    if type(out) is str:
+                    if type(out) is str and len(out) < big:
                         parts.append(head + out)
                     else:
                         parts.append(head)
@@ -510,6 +527,8 @@ class Walker:
                     index += 1
                 if parts:
                     yield "".join(parts)
+                if resizable is not None and len(resizable) != length:
+                    length = _still_holds(resizable, start, batch)
         except BaseException:
             if isinstance(owned, GeneratorType):
                 owned.close()
@@ -526,6 +545,7 @@ class Walker:
         keystr = opts.keystr
         encode_str = opts.encode_str
         key_sep = opts.key_separator
+        big = self.big
         head = open_
         first = True
         try:
@@ -562,7 +582,7 @@ class Walker:
                     else self.encode_any(value, level + 1, use_c)
                 )
                 head += encode_str(key) + key_sep
-                if type(out) is str:
+                if type(out) is str and len(out) < big:
                     parts.append(head + out)
                     if len(parts) >= PARTS:
                         yield "".join(parts)
@@ -629,6 +649,10 @@ class Walker:
                     continue
                 sent = None
                 if type(x) is str:
+                    if buf and len(x) >= self.big:  # pass big text on as it is, not copied
+                        yield "".join(buf)
+                        buf = []
+                        size = 0
                     buf.append(x)
                     size += len(x)
                     if size >= limit:
@@ -654,6 +678,20 @@ class Walker:
             self.replay.clear()
         if buf:
             yield "".join(buf)
+
+
+def _still_holds(lst: list[Any], start: int, batch: list[Any]) -> int:
+    """The length of ``lst``, which changed while ``batch`` (read from ``start`` on) was
+    encoded; RuntimeError when it no longer holds those items there.
+
+    json reads a list's items one at a time and writes what it holds at that moment;
+    the walker reads a batch ahead, so the text of items the list has since dropped
+    or moved would be wrong.
+    """
+    now = lst[start : start + len(batch)]
+    if len(now) != len(batch) or any(map(is_not, now, batch)):
+        raise RuntimeError("list changed size during iteration")
+    return len(lst)
 
 
 def _split(pair: Any) -> tuple[Any, Any]:
