@@ -618,6 +618,7 @@ class Walker:
         if self.markers:
             self.markers.clear()  # left behind by a document that failed
         limit = self.opts.chunk_size
+        big = self.big
         max_depth = self.max_depth
         stack: list[Generator[Any, Any, None]] = []
         locs: list[list[Any]] = [[None]]
@@ -649,7 +650,7 @@ class Walker:
                     continue
                 sent = None
                 if type(x) is str:
-                    if buf and len(x) >= self.big:  # pass big text on as it is, not copied
+                    if buf and len(x) >= big:  # pass big text on as it is, not copied
                         yield "".join(buf)
                         buf = []
                         size = 0
