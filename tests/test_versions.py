@@ -13,8 +13,6 @@ from typing import Any
 
 import pytest
 
-import streamjson
-
 FROZENDICT: Any = getattr(builtins, "frozendict", None)  # PEP 814, Python 3.15
 
 
