@@ -13,9 +13,10 @@ How the work is split:
   to the stdlib's C encoder in one call. Its ``default`` hook raises
   :class:`_Fallback` when it meets something that must stream (a generator, an
   ``Object``...), and the walker then walks that part itself.
-* json has no indented C encoder before 3.13. With ``indent``, the C encoder writes
-  marker characters where the line breaks go, and ``Walker._indented`` puts every
-  piece on its line, knowing from the values' shapes how deep each one sits.
+* With ``indent``, json's C encoder indents by itself from 3.13 on (``NATIVE_INDENT``).
+  Before that it cannot: it writes marker characters where the line breaks go, and
+  ``Walker._indented`` puts every piece on its line, knowing from the values' shapes
+  how deep each one sits.
 * When the C encoder raises, the part is walked again in Python to find where the
   bad value sits; results of ``default()`` from the failed attempt are replayed, so
   ``default`` is never called twice for one value.
@@ -54,6 +55,19 @@ _dict_len = dict.__len__
 # json reads a container subclass with its Python encoder when it indents (before 3.13)
 # and with its C encoder otherwise; the two differ for subclasses that lie.
 _PYTHON_READS_INDENTED = sys.version_info < (3, 13)
+
+
+def _indents_natively() -> bool:
+    """Whether json's C encoder writes indented text itself (3.13 on; before, it ignores
+    ``indent``). 3.14.0 to 3.14.2 crash when asked to at a level above 0 (CPython
+    gh-140750): those keep the marker re-layout."""
+    if c_make_encoder is None or (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2):
+        return False
+    enc = c_make_encoder(None, None, encode_basestring_ascii, " ", ":", ",", False, False, True)
+    return "".join(enc([1], 0)) == "[\n 1\n]"
+
+
+NATIVE_INDENT = _indents_natively()
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
@@ -149,21 +163,21 @@ class Walker:
         self.c_limit = max(16 * options.chunk_size, 1 << 22) if bounded else sys.maxsize
         # Text this long is yielded alone, never joined with other text: that would copy it.
         self.big = max(options.chunk_size, BIG_TEXT)
-        # Indented C text is marked with characters that no option may contain.
-        self.indent_c = options.indent is not None and not any(
+        # Indented text comes from the C encoder as it is (``native``), or marked with
+        # characters that no option may contain, for ``_indented`` to lay out.
+        self.native = options.indent is None or NATIVE_INDENT
+        self.indent_c = not self.native and not any(
             c in text
             for c in "\x00\x01"
-            for text in (options.indent, options.item_separator, options.key_separator)
+            for text in (options.indent or "", options.item_separator, options.key_separator)
         )
-        self.use_c = (c_make_encoder is not None or options.fast) and (
-            options.indent is None or self.indent_c
-        )
+        self.use_c = (c_make_encoder is not None or options.fast) and (self.native or self.indent_c)
 
     # -- the C encoder -----------------------------------------------------------
 
     def c_encoder(self) -> Callable[[Any, int], Any]:
-        """The C encoder; with indent, it writes ``\\x00`` between elements and
-        ``\\x01`` after each key separator (see ``_indented``)."""
+        """The C encoder; with indent and not ``native``, it writes ``\\x00`` between
+        elements and ``\\x01`` after each key separator (see ``_indented``)."""
         enc = self.c_enc
         if enc is not None:
             return enc
@@ -172,14 +186,14 @@ class Walker:
             enc = _fast.batch_encoder(self._hook, o.sort_keys)
         else:
             item_sep, key_sep = o.item_separator, o.key_separator
-            if o.indent is not None:
+            if not self.native:
                 item_sep, key_sep = "\x00", key_sep + "\x01"
             assert c_make_encoder is not None  # else use_c is False and we are not called
             enc = c_make_encoder(
                 self.c_markers,
                 self._hook,
                 o.encode_str,
-                None,
+                o.indent if self.native else None,
                 key_sep,
                 item_sep,
                 o.sort_keys,
@@ -199,8 +213,8 @@ class Walker:
             self.attempt[id(o)] = (o, None, exc)
             raise
         self.attempt[id(o)] = (o, result, None)
-        if self.opts.indent is not None and isinstance(result, (list, tuple, dict)) and result:
-            raise _Fallback  # the C encoder cannot indent what default() returned
+        if not self.native and isinstance(result, (list, tuple, dict)) and result:
+            raise _Fallback  # the marker layout cannot indent what default() returned
         return result
 
     def call_default(self, o: Any) -> Any:
@@ -212,15 +226,15 @@ class Walker:
             return hit[1]
         return self.opts.default(o)
 
-    def try_c(self, o: Any, each: bool = False) -> Any:
-        """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``.
-
-        With ``each``, ``o`` is a batch of documents and the text is theirs, one a line.
+    def try_c(self, o: Any, each: bool = False, level: int = 0) -> Any:
+        """Encode ``o`` at ``level`` with the C encoder: its text, ``_FALLBACK`` or
+        ``_C_FAILED``. With ``each``, ``o`` is a batch of documents and the text is
+        theirs, one a line.
         """
         self.attempt.clear()
         enc = self.c_encoder()
         try:
-            chunks = ("\n".join(["".join(enc(item, 0)) for item in o]),) if each else enc(o, 0)
+            chunks = ("\n".join(["".join(enc(item, 0)) for item in o]),) if each else enc(o, level)
         except Exception as exc:
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
@@ -326,9 +340,9 @@ class Walker:
 
     def _whole(self, o: Any, level: int) -> Any:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
-        if self.opts.indent is not None:
+        if not self.native:
             return self._indented([o], level)
-        return self.try_c(o) if self.c_takes(o) else _FALLBACK
+        return self.try_c(o, level=level) if self.c_takes(o) else _FALLBACK
 
     def _frame(
         self,
@@ -378,10 +392,13 @@ class Walker:
         """The text of a batch of array items (no brackets), as ``try_c`` answers."""
         if lines:
             return self.try_c(batch, each=True)
-        if self.opts.indent is not None:
+        if not self.native:
             return self._indented(batch, level + 1)
-        text = self.try_c(batch)
-        return text[1:-1] if type(text) is str else text
+        text = self.try_c(batch, level=level)
+        if type(text) is not str:
+            return text
+        open_, _, close = self.brackets("[", "]", level)
+        return text[len(open_) : len(text) - len(close)]
 
     def _indented(self, items: list[Any], level: int) -> Any:
         """The indented text of ``items`` at ``level``, one C call for them all.
