@@ -30,7 +30,7 @@ from ._encode import EncodeOptions, refuse_async
 from ._fast import encode_whole
 from ._lines import check_documents, encode_line, line_encoder
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
-from ._sinks import _COMPRESSORS, Write, _binary_writer, open_sink
+from ._sinks import _COMPRESSORS, Write, file_writer, open_sink
 from ._types import Chunk
 from ._walker import Walker, encode_plain
 
@@ -418,7 +418,7 @@ def _appended(path: str, encoding: str) -> Iterator[tuple[Write, Flush]]:
     with open(path, "ab") as raw:
         stream = raw if compress is None else compress(raw, name)
         try:
-            yield _binary_writer(stream, stream.write, encoding), stream.flush
+            yield file_writer(stream, stream.write, encoding), stream.flush
         finally:
             if stream is not raw:
                 stream.close()
