@@ -269,13 +269,18 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
     def put(text: str) -> None:
         data: Any = text if encode is None else encode(text)
         stalls = 0
-        while data:
+        while True:
             try:
-                left = left_after(data, write(data), raw)
+                result = write(data)
             except BlockingIOError as exc:
                 if encode is None:
                     raise
-                left = data[exc.characters_written :]
+                result = exc.characters_written
+            if (type(result) is int and result == len(data)) or (result is None and not raw):
+                return  # all taken, the usual case
+            left = left_after(data, result, raw)
+            if not left:
+                return
             stalls = stalled(stalls, target, len(data), len(left))
             data = left
 
