@@ -1,9 +1,14 @@
-"""Where chunks go: text and binary files, sockets, and paths written atomically.
+"""Where chunks go: text and binary files, sockets, and paths.
 
 ``open_sink(target, encoding)`` checks the target before anything is encoded and
 returns a context manager that yields ``write(text)``. Leaving it normally
 completes the output (for a path: flush, fsync, rename over the target); leaving
 it with an exception discards what a path target got and leaves a stream as it is.
+
+Every sink is told apart by :func:`classify` (``_aio`` uses it too), and every
+path is opened here: :func:`_path_sink` to write it, :func:`appended_sink` to
+append to it. Every file-like writer goes through :func:`file_writer` (``_aio``
+through :func:`left_after`), which writes again what a write did not take.
 """
 
 from __future__ import annotations
@@ -230,9 +235,11 @@ def left_after(data: Data, result: Any, raw: bool) -> Data:
         return data[:0]
     if result < 0:
         raise OSError(f"write() returned {result}, not a count of what it took")
-    if not result or isinstance(data, (str, memoryview)):
-        return data[result:] if result else data
-    return memoryview(data)[result:]  # type: ignore[return-value]
+    if result == 0:
+        return data
+    if isinstance(data, bytes):
+        return memoryview(data)[result:]  # type: ignore[return-value]
+    return data[result:]
 
 
 def stalled(stalls: int, target: Any, size: int, left: int) -> int:
@@ -269,7 +276,7 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
     def put(text: str) -> None:
         data: Any = text if encode is None else encode(text)
         stalls = 0
-        while True:
+        while data:
             try:
                 result = write(data)
             except BlockingIOError as exc:
@@ -279,8 +286,6 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
             if (type(result) is int and result == len(data)) or (result is None and not raw):
                 return  # all taken, the usual case
             left = left_after(data, result, raw)
-            if not left:
-                return
             stalls = stalled(stalls, target, len(data), len(left))
             data = left
 
@@ -350,6 +355,25 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
         raise
     if target is not None:
         _fsync_folder(os.path.dirname(target))
+
+
+@contextlib.contextmanager
+def appended_sink(path: str, encoding: str) -> Iterator[tuple[Write, Callable[[], None]]]:
+    """Append to ``path`` as ``open(path, "ab")`` does (created if missing, symlinks
+    followed, special files written, errors as that open raises them); a compressed
+    suffix adds a new stream. Gives ``write(text)`` and ``flush()``.
+
+    The file is closed however the block ends: what was appended stays appended.
+    """
+    name = os.path.basename(path)
+    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    with open(path, "ab") as raw:
+        stream = raw if compress is None else compress(raw, name)
+        try:
+            yield file_writer(stream, stream.write, encoding), stream.flush
+        finally:
+            if stream is not raw:
+                stream.close()
 
 
 def _replaced_file(path: str) -> str | None:

@@ -159,17 +159,22 @@ def json_tool(doc: Any) -> bytes:
     return (json.dumps(doc, indent=4) + "\n").encode()
 
 
-def test_the_cli_writes_to_dev_stdout_a_device_and_process_substitution(tmp_path: Path) -> None:
+def test_the_cli_writes_to_dev_stdout_a_fifo_and_process_substitution(tmp_path: Path) -> None:
     src = tmp_path / "in.json"
     src.write_text(json.dumps(ROWS))
-    piped = cli(src, "/dev/stdout", capture_output=True)
+    # /dev/stdout is a symlink to /proc/self/fd/1. A private link of the same shape is
+    # used: a regression, run as root, would replace the machine's /dev/stdout.
+    stdout = tmp_path / "stdout"
+    stdout.symlink_to("/proc/self/fd/1")
+    piped = cli(src, stdout, capture_output=True)
     assert (piped.returncode, piped.stdout, piped.stderr) == (0, json_tool(ROWS), b"")
+    assert stdout.is_symlink()
 
     out = tmp_path / "out.json"
     out.write_bytes(b"old")
     inode = out.stat().st_ino
     with open(out, "wb") as f:  # the shell's `> out.json`
-        assert cli(src, "/dev/stdout", stdout=f).returncode == 0
+        assert cli(src, stdout, stdout=f).returncode == 0
     assert (out.read_bytes(), out.stat().st_ino) == (json_tool(ROWS), inode)
 
     fifo = str(tmp_path / "fifo")
