@@ -68,8 +68,9 @@ def dump(
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
 
     ``fp`` is a text or binary file-like object, a connected socket, or a path (str
-    or os.PathLike), written atomically and compressed by suffix. Binary sinks get
-    the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
+    or os.PathLike), compressed by suffix and written as ``open(path, "w")`` writes
+    it: a regular file atomically, a FIFO or device in place. Binary sinks get the
+    text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
     (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
     write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
