@@ -397,7 +397,15 @@ def test_the_cli_exits_2_for_a_read_only_outfile(
 
 # -- names that are not files -------------------------------------------------------------
 
-NOT_FILES = ["adir", "adir/", "", "missing/", "afile/x", "missing/x.json", "."]
+NOT_FILES = ["adir", "adir/", "", "missing/", "afile/x", "missing/x.json", ".", "loop", "to-adir"]
+
+
+def make_names(folder: Path) -> None:
+    """The existing things NOT_FILES names: a folder, a file, a link loop, a link to the folder."""
+    (folder / "adir").mkdir()
+    (folder / "afile").write_bytes(b"")
+    (folder / "loop").symlink_to("loop")
+    (folder / "to-adir").symlink_to("adir")
 
 
 @pytest.mark.parametrize("name", NOT_FILES)
@@ -406,8 +414,7 @@ def test_a_path_that_cannot_be_a_file_fails_as_open_does_before_the_source_is_re
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, entry: str, name: str
 ) -> None:
     monkeypatch.chdir(tmp_path)
-    (tmp_path / "adir").mkdir()
-    (tmp_path / "afile").write_bytes(b"")
+    make_names(tmp_path)
     listing = sorted(os.listdir(tmp_path))
     wanted = refusal(lambda: open(name, "a" if entry.endswith("append") else "w"))
     source = Source()
@@ -421,8 +428,7 @@ def test_a_path_that_cannot_be_a_file_fails_as_open_does_before_the_source_is_re
 def test_the_cli_exits_2_before_reading_for_an_outfile_that_cannot_be_created(
     tmp_path: Path, name: str
 ) -> None:
-    (tmp_path / "adir").mkdir()
-    (tmp_path / "afile").write_bytes(b"")
+    make_names(tmp_path)
     # Standard input is never written nor closed: a command that read it would hang.
     with subprocess.Popen(
         [sys.executable, "-m", "streamjson", "-", name],
