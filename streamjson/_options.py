@@ -86,7 +86,8 @@ class Options:
             self._use_fast_format()
 
     def _use_fast_format(self) -> None:
-        """Switch to orjson's format (see streamjson._fast), refusing what it cannot do."""
+        """Switch to orjson's format and fast mode's reading (see streamjson._fast),
+        refusing what it cannot do."""
         _fast.require()
         if self.indent is not None:
             raise ValueError("fast=True writes compact output: indent is not supported")
@@ -97,6 +98,7 @@ class Options:
         self.item_separator, self.key_separator = ",", ":"
         self.encode_str = encode_basestring
         self.floatstr = _fast.floatstr
+        self.default = _fast.default_for(self.default)
 
     def _json_floatstr(self, o: float) -> str:
         """Write a float as json does: repr, or NaN/Infinity/-Infinity when allowed."""

@@ -183,7 +183,7 @@ class Walker:
             return enc
         o = self.opts
         if o.fast:
-            enc = _fast.batch_encoder(self._hook, o.sort_keys)
+            enc = _fast.batch_encoder(self._hook, o.sort_keys, _Fallback)
         else:
             item_sep, key_sep = o.item_separator, o.key_separator
             if not self.native:
