@@ -221,9 +221,14 @@ def test_dumps_of_a_plain_document_builds_no_walker(monkeypatch: pytest.MonkeyPa
     assert streamjson.dumps(rec, fast=True) == orjson.dumps(rec, option=option).decode()
     del rec["k"]  # sort_keys sorts keys that are not str by json's order: the walker's
     option = orjson.OPT_SORT_KEYS
-    kw = {"sort_keys": True, "separators": (",", ":"), "default": str}
+    kw: dict[str, Any] = {"sort_keys": True, "separators": (",", ":"), "default": str}
     assert streamjson.dumps(rec, fast=True, **kw) == orjson.dumps(rec, option=option).decode()
-    needs_walker: list[Any] = [{"rows": iter([1])}, [2**64], "\ud800", [{datetime.date(2026, 1, 2): 1}]]
+    needs_walker: list[Any] = [
+        {"rows": iter([1])},
+        [2**64],
+        "\ud800",
+        [{datetime.date(2026, 1, 2): 1}],
+    ]
     for doc in needs_walker:
         with pytest.raises(AssertionError, match="a Walker was built"):
             streamjson.dumps(doc, fast=True)
