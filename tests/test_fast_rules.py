@@ -406,3 +406,133 @@ def test_fast_output_holds_what_jsons_holds(doc: Any, options: dict[str, Any]) -
     else:
         assert got[0] == "ok", got
         assert _plain(json.loads(got[1])) == _plain(json.loads(expected[1]))
+
+
+# -- the cases of issue 16, through every driver -------------------------------------------
+
+
+def everywhere(make: Callable[[], Any], **options: Any) -> Outcome:
+    """The one outcome every driver gives for fresh documents from ``make``."""
+    outcomes = {name: run(driver, make, options) for name, driver in DRIVERS.items()}
+    assert len(set(outcomes.values())) == 1, outcomes
+    return outcomes["dumps"]
+
+
+def json_error(doc: Any, **options: Any) -> Outcome:
+    """json's own error for ``doc``."""
+    result = outcome(lambda: json.dumps(doc, **options))
+    assert result[0] == "error"
+    return result
+
+
+@pytest.mark.parametrize("default", [None, str])
+@pytest.mark.parametrize(
+    "number", [np.float64(1.5), sts.FloatSub(1e16), np.float64(-0.0), np.float64(math.nan)]
+)
+def test_float_subclasses_are_the_floats_they_hold(number: float, default: Any) -> None:
+    plain = float.__float__(number)
+    kw = {"default": default} if default else {}
+    for shape in (
+        lambda x: x,
+        lambda x: [x],
+        lambda x: {"mean": x},
+        lambda x: {x: "key"},
+        lambda x: {"g": iter([x]), x: [x] * 5000},
+    ):
+        expected = everywhere(lambda: shape(plain), **kw)  # noqa: B023 - called at once
+        assert everywhere(lambda: shape(number), **kw) == expected  # noqa: B023
+    assert streamjson.dumps({"mean": np.float64(1.5)}, fast=True) == '{"mean":1.5}'
+    assert streamjson.dumps([np.float64(1e16)], fast=True, default=str) == "[1e+16]"
+
+
+class Letter(str, enum.Enum):
+    A = "a"
+
+
+@pytest.mark.parametrize(
+    ("value", "plain"),
+    [
+        (sts.IntSub(2**63), 2**63),
+        (sts.IntSub(2**70), 2**70),  # beyond orjson's 64 bits: the walker writes it
+        (sts.Color.RED, 1),
+        (sts.StrSub("é\n"), "é\n"),
+        (Letter.A, "a"),
+        (sts.Ratio.HALF, 0.5),
+    ],
+)
+def test_int_and_str_subclasses_are_the_values_they_hold(value: Any, plain: Any) -> None:
+    for shape in (lambda x: x, lambda x: [x, {"v": x}], lambda x: {x: iter([x])}):
+        expected = everywhere(lambda: shape(plain), default=str)  # noqa: B023
+        assert everywhere(lambda: shape(value), default=str) == expected  # noqa: B023
+
+
+@pytest.mark.parametrize(
+    "value",
+    [moved({"a": 1, "b": 2}), Reversed([1, 2]), Doubled(a=1), Pair(1, [2])],
+    ids=["OrderedDict", "list subclass", "dict subclass", "namedtuple"],
+)
+def test_container_subclasses_are_read_as_json_reads_them(value: Any) -> None:
+    as_json_reads = json.loads(json.dumps(value))
+    expected = orjson.dumps(as_json_reads).decode()
+    for shape in (lambda x: x, lambda x: [x], lambda x: {"v": x, "g": iter([x])}):
+        text = orjson.dumps(shape(as_json_reads), default=list).decode()
+        assert everywhere(lambda: shape(value)) == ("ok", text)  # noqa: B023
+    assert everywhere(lambda: [value] * 5000) == ("ok", "[" + ",".join([expected] * 5000) + "]")
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        (Shade.DARK, '[1,"d"]'),
+        (uuid.UUID(int=7), '"00000000-0000-0000-0000-000000000007"'),
+        (orjson.Fragment(b'{"raw": 1}'), '{"raw": 1}'),
+    ],
+)
+def test_what_orjson_writes_itself_is_written_so_everywhere(value: Any, text: str) -> None:
+    for default in (None, str):  # never called for them
+        kw = {"default": default} if default else {}
+        assert everywhere(lambda: value, **kw) == ("ok", text)
+        doc = lambda: {"v": value, "g": iter([value]), "l": [value] * 5000}  # noqa: E731
+        expected = '{{"v":{},"g":[{}],"l":[{}]}}'.format(text, text, ",".join([text] * 5000))
+        assert everywhere(doc, **kw) == ("ok", expected)
+
+
+def test_sort_keys_is_jsons_order_at_every_size() -> None:
+    big = {i: i for i in range(5000)}
+    text = everywhere(lambda: big, sort_keys=True)[1]
+    assert text == orjson.dumps(big, option=orjson.OPT_NON_STR_KEYS).decode()  # 0, 1, 2...
+    small = {10: "a", 9: "b"}
+    assert everywhere(lambda: small, sort_keys=True) == ("ok", '{"9":"b","10":"a"}')
+    lazy_too = lambda: {10: "a", 9: iter(["b"])}  # noqa: E731
+    assert everywhere(lazy_too, sort_keys=True) == ("ok", '{"9":["b"],"10":"a"}')
+    floats_first = {1.5: 0, -1: 1, True: 2}  # json sorts the keys themselves: -1 < 1.5, True
+    assert everywhere(lambda: floats_first, sort_keys=True) == ("ok", '{"-1":1,"true":2,"1.5":0}')
+
+
+@pytest.mark.parametrize("key", [datetime.date(2026, 1, 2), uuid.UUID(int=1), Shade.DARK, (1,)])
+def test_keys_follow_jsons_rules_at_every_size(key: Any) -> None:
+    error = json_error({key: 1})
+    for make in (
+        lambda: {key: 1},
+        lambda: [{key: 1}],
+        lambda: {key: iter([1])},
+        lambda: {**{i: i for i in range(5000)}, key: 1},
+        lambda: iter([{key: 1}] * 20),
+    ):
+        assert everywhere(make) == error
+    assert everywhere(lambda: {"a": 1, key: 2, "b": iter([3])}, skipkeys=True) == (
+        "ok",
+        '{"a":1,"b":[3]}',
+    )
+    assert everywhere(lambda: {key: 1, "a": 2}, skipkeys=True) == ("ok", '{"a":2}')
+
+
+def test_unorderable_keys_are_jsons_type_error_at_every_size() -> None:
+    error = json_error({1: 1, "a": 2}, sort_keys=True)
+    for make in (
+        lambda: {1: 1, "a": 2},
+        lambda: [{1: 1, "a": 2}],
+        lambda: {1: iter([1]), "a": 2},
+        lambda: {**{i: i for i in range(5000)}, "a": 1},
+    ):
+        assert everywhere(make, sort_keys=True) == error
