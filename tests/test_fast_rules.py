@@ -471,13 +471,16 @@ def test_int_and_str_subclasses_are_the_values_they_hold(value: Any, plain: Any)
     [moved({"a": 1, "b": 2}), Reversed([1, 2]), Doubled(a=1), Pair(1, [2])],
     ids=["OrderedDict", "list subclass", "dict subclass", "namedtuple"],
 )
-def test_container_subclasses_are_read_as_json_reads_them(value: Any) -> None:
+@pytest.mark.parametrize("default", [None, str])
+def test_container_subclasses_are_read_as_json_reads_them(value: Any, default: Any) -> None:
+    kw = {"default": default} if default else {}  # never called for them
     as_json_reads = json.loads(json.dumps(value))
     expected = orjson.dumps(as_json_reads).decode()
     for shape in (lambda x: x, lambda x: [x], lambda x: {"v": x, "g": iter([x])}):
         text = orjson.dumps(shape(as_json_reads), default=list).decode()
-        assert everywhere(lambda: shape(value)) == ("ok", text)  # noqa: B023
-    assert everywhere(lambda: [value] * 5000) == ("ok", "[" + ",".join([expected] * 5000) + "]")
+        assert everywhere(lambda: shape(value), **kw) == ("ok", text)  # noqa: B023
+    many = "[" + ",".join([expected] * 5000) + "]"
+    assert everywhere(lambda: [value] * 5000, **kw) == ("ok", many)
 
 
 @pytest.mark.parametrize(
