@@ -82,8 +82,13 @@ def require() -> None:
 
 def json_keys_only(o: Any) -> bool:
     """Every dict in ``o`` (through exact lists, tuples and dicts) has keys of exact
-    str, int, float, bool or None; False too past orjson's depth (or a cycle)."""
+    str, int, float, bool or None.
+
+    False too when a container is met twice (a cycle, or a shared part: the walker
+    writes such a document) or past orjson's depth.
+    """
     level = [o] if type(o) in _CONTAINERS else []
+    seen = set(map(id, level))
     depth = 0
     while level:
         if depth > _ORJSON_DEPTH:
@@ -95,6 +100,10 @@ def json_keys_only(o: Any) -> bool:
                     return False
                 c = c.values()
             below.extend(compress(c, map(_is_container, map(type, c))))
+        known = len(seen)
+        seen.update(map(id, below))
+        if len(seen) != known + len(below):
+            return False
         level = below
         depth += 1
     return True

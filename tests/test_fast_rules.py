@@ -265,12 +265,12 @@ def outcome(fn: Callable[[], str]) -> Outcome:
         return "error", (type(exc), str(exc))
 
 
-def fast_default(calls: list[type]) -> Callable[[Any], Any]:
-    """str, recording the type of each value it is called for."""
+def recording(given: Callable[[Any], Any], calls: list[type]) -> Callable[[Any], Any]:
+    """``given``, recording the type of each value it is called for."""
 
     def default(o: Any) -> Any:
         calls.append(type(o))
-        return str(o)
+        return given(o)
 
     return default
 
@@ -285,7 +285,7 @@ def run(driver: Callable[..., str], make: Callable[[], Any], options: dict[str, 
     kw = dict(options, fast=True)
     calls: list[type] = []
     if "default" in kw:
-        kw["default"] = fast_default(calls)
+        kw["default"] = recording(kw["default"], calls)
     result = outcome(lambda: driver(make(), **kw))
     called_for = [t for t in calls if issubclass(t, NEVER_DEFAULT)]
     assert not called_for, f"default was called for {called_for}"
@@ -539,3 +539,30 @@ def test_unorderable_keys_are_jsons_type_error_at_every_size() -> None:
         lambda: {**{i: i for i in range(5000)}, "a": 1},
     ):
         assert everywhere(make, sort_keys=True) == error
+
+
+def test_keys_that_are_not_str_cost_default_no_second_call() -> None:
+    """orjson takes a part whose keys are all of json's key types in a second try; the
+    first try's default() results are used again, and their keys checked too."""
+    days = [datetime.date(2026, 1, d) for d in (1, 2)]
+    for driver in DRIVERS.values():
+        calls: list[Any] = []
+
+        def default(o: Any, calls: list[Any] = calls) -> Any:
+            calls.append(o)
+            return o.isoformat()
+
+        text = driver([{1: days[0]}, {2.5: days[1], None: 0}], fast=True, default=default)
+        assert text == '[{"1":"2026-01-01"},{"2.5":"2026-01-02","null":0}]'
+        assert calls == days
+    to_date_key = lambda o: {datetime.date(2026, 1, 1): o}  # noqa: E731
+    doc = lambda: [{1: frozenset()}]  # noqa: E731
+    assert everywhere(doc, default=to_date_key) == json_error(doc(), default=to_date_key)
+
+
+def test_cycles_and_shared_parts_with_keys_that_are_not_str() -> None:
+    cyclic: list[Any] = [{1: 2}]
+    cyclic += [cyclic, cyclic]
+    assert everywhere(lambda: cyclic) == json_error(cyclic)
+    shared = {1: "x"}
+    assert everywhere(lambda: [shared, shared, (), ()]) == ("ok", '[{"1":"x"},{"1":"x"},[],[]]')
