@@ -40,6 +40,11 @@ PYTHON_READS_COMPACT = _json_reads_in_python(None)
 PYTHON_READS_INDENTED = _json_reads_in_python(1)
 
 
+def _is_of_type(o: object, cls: type | tuple[type, ...]) -> bool:
+    """``isinstance`` as json's C encoder checks it: by the real type, not ``__class__``."""
+    return issubclass(type(o), cls)
+
+
 JSON_DEFAULTS: dict[str, Any] = {
     "skipkeys": False,
     "ensure_ascii": True,
@@ -79,6 +84,7 @@ class Options:
         "fast",
         "floatstr",
         "indent",
+        "is_a",
         "item_separator",
         "key_separator",
         "python_reads",
@@ -111,6 +117,11 @@ class Options:
         self.floatstr: Callable[[float], str] = self._json_floatstr
         # True where json.dumps reads these options' values with its Python encoder.
         self.python_reads = PYTHON_READS_INDENTED if indent is not None else PYTHON_READS_COMPACT
+        # How json tells a value's kind: isinstance in its Python encoder, the real type
+        # in its C one (an object whose __class__ lies tells them apart)
+        self.is_a: Callable[[object, type | tuple[type, ...]], bool] = (
+            isinstance if self.python_reads else _is_of_type
+        )
         self.float_subclass_str: Callable[[float], str] = (
             self._json_floatstr if self.python_reads else self._c_floatstr
         )
@@ -160,9 +171,10 @@ class Options:
 
     def keystr(self, key: Any) -> str | None:
         """Convert a dict key as json does; None means the pair is skipped (skipkeys)."""
-        if isinstance(key, str):
-            return key
-        if isinstance(key, float):
+        is_a = self.is_a
+        if is_a(key, str):
+            return key  # type: ignore[no-any-return]
+        if is_a(key, float):
             return (self.floatstr if type(key) is float else self.float_subclass_str)(key)
         if key is True:
             return "true"
@@ -170,7 +182,7 @@ class Options:
             return "false"
         if key is None:
             return "null"
-        if isinstance(key, int):
+        if is_a(key, int):
             return _int_repr(key)
         if self.skipkeys:
             return None

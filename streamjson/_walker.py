@@ -354,17 +354,8 @@ class Walker:
 
     def encode_any(self, o: Any, level: int, use_c: bool) -> Encoded:
         """``encode`` for anything but exact str, int, float, bool and None."""
-        # json's own order of checks, so that subclasses land where json puts them
-        if isinstance(o, str):
-            return self.opts.encode_str(o)
-        if isinstance(o, int):
-            return _int_repr(o)
-        if isinstance(o, float):
-            return self.opts.float_subclass_str(o)
-        if isinstance(o, (list, tuple, dict)):
-            t = type(o)
-            if t is not list and t is not tuple and t is not dict:
-                return self._subclass(o, level, use_c)
+        t = type(o)
+        if t is list or t is tuple or t is dict:
             if not o:
                 return "{}" if t is dict else "[]"
             if use_c:
@@ -380,13 +371,23 @@ class Walker:
                     items = list(items)
                 return self._frame(self._object, iter(items), level, use_c, o)
             return self._frame(self._array, iter(o), level, use_c, o, o)
+        # json's own order of checks, so that subclasses land where json puts them
+        is_a = self.opts.is_a
+        if is_a(o, str):
+            return self.opts.encode_str(o)
+        if is_a(o, int):
+            return _int_repr(o)
+        if is_a(o, float):
+            return self.opts.float_subclass_str(o)
+        if is_a(o, (list, tuple, dict)):
+            return self._subclass(o, level, use_c)
         return self._encode_other(o, level, use_c)
 
     def _subclass(self, o: Any, level: int, use_c: bool) -> Encoded:
         """A subclass of list, tuple or dict, read the way json reads it: with bool()
         and iteration where json's Python encoder writes, else as its C encoder does
         (a dict's real size, then ``items()``; a list or tuple's items by iteration)."""
-        is_dict = isinstance(o, dict)
+        is_dict = not self.opts.is_a(o, (list, tuple))
         python_reads = self.opts.python_reads
         if python_reads:
             if not o:
@@ -694,6 +695,7 @@ class Walker:
                     if key is None:
                         skipped = True
                         continue
+                head += encode_str(key) + key_sep  # json writes the key first
                 loc[0] = key
                 scalar = scalars.get(type(value))
                 out = (
@@ -701,7 +703,6 @@ class Walker:
                     if scalar is not None
                     else self.encode_any(value, level + 1, use_c)
                 )
-                head += encode_str(key) + key_sep
                 if type(out) is str and len(out) < big:
                     parts.append(head + out)
                     if len(parts) >= PARTS:
@@ -753,6 +754,8 @@ class Walker:
                     self._array(source, level - 1, self.use_c, loc, None, root, True),
                     loc,
                 )
+            elif isinstance(root, str):  # json.dumps asks this of the top value only
+                out = self.opts.encode_str(root)
             else:
                 out = self.encode(root, level, self.use_c)
             if isinstance(out, str):
