@@ -224,6 +224,7 @@ class Walker:
         )
         self.holes = False  # the C encoder is writing holes (see _hook)
         self.ran_default = False  # default() ran during this C attempt
+        self.default_calls = 0
 
     # -- the C encoder -----------------------------------------------------------
 
@@ -287,6 +288,7 @@ class Walker:
                 raise hit[2]
             return hit[1]
         self.ran_default = True
+        self.default_calls += 1
         return self.opts.default(o)
 
     def try_c(self, o: Any, each: bool = False) -> Any:
@@ -621,12 +623,15 @@ class Walker:
                 if not batch:
                     break
                 loc[0] = start = index
+                calls = self.default_calls
                 item_c = use_c
                 if use_c:
                     text = self._batch(batch, level, lines)
                     if type(text) is str:
-                        if resizable is not None and len(resizable) != length:
-                            length = _still_holds(resizable, start, batch)
+                        if resizable is not None and (
+                            len(resizable) != length or self.default_calls != calls
+                        ):
+                            length = _still_holds(resizable, start, batch, length)
                         yield head + text
                         head = sep
                         index += len(batch)
@@ -648,8 +653,10 @@ class Walker:
                     index += 1
                 if parts:
                     yield "".join(parts)
-                if resizable is not None and len(resizable) != length:
-                    length = _still_holds(resizable, start, batch)
+                if resizable is not None and (
+                    len(resizable) != length or self.default_calls != calls
+                ):
+                    length = _still_holds(resizable, start, batch, length)
         except BaseException:
             if isinstance(owned, GeneratorType):
                 owned.close()
@@ -754,7 +761,7 @@ class Walker:
                     self._array(source, level - 1, self.use_c, loc, None, root, True),
                     loc,
                 )
-            elif isinstance(root, str):  # json.dumps asks this of the top value only
+            elif level == 0 and isinstance(root, str):  # json.dumps asks this of the top value
                 out = self.opts.encode_str(root)
             else:
                 out = self.encode(root, level, self.use_c)
@@ -813,17 +820,18 @@ def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool) -> str:
     return text
 
 
-def _still_holds(lst: list[Any], start: int, batch: list[Any]) -> int:
-    """The length of ``lst``, which changed while ``batch`` (read from ``start`` on) was
-    encoded; RuntimeError when it no longer holds those items there.
+def _still_holds(lst: list[Any], start: int, batch: list[Any], length: int) -> int:
+    """The length of ``lst``, which ``default()`` may have changed while ``batch`` (read
+    from ``start`` on) was encoded; RuntimeError when it no longer holds those items there.
 
     json reads a list's items one at a time and writes what it holds at that moment;
-    the walker reads a batch ahead, so the text of items the list has since dropped
-    or moved would be wrong.
+    the walker reads a batch ahead, so the text of items the list has since dropped,
+    moved or replaced would be wrong.
     """
     now = lst[start : start + len(batch)]
     if len(now) != len(batch) or any(map(is_not, now, batch)):
-        raise RuntimeError("list changed size during iteration")
+        changed = "size" if len(lst) != length else "items"
+        raise RuntimeError(f"list changed {changed} during iteration")
     return len(lst)
 
 
