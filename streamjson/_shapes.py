@@ -72,24 +72,25 @@ _AS_IS_FLOATS = (str, int, float)
 
 
 def shapes(
-    items: list[Any], limit: int, sort_keys: bool, floats: bool
+    items: list[Any], limit: int, sort_keys: bool, skipkeys: bool, floats: bool
 ) -> list[Shape | None] | None:
     """The shape of each item, for ``Walker._indented``; None when one can't be told.
 
     The shapes hold only for what the C encoder writes without running Python code:
     exact lists, tuples and dicts with keys of exact scalar types, exact scalars, and
     str and int subclasses (float subclasses too with ``floats``). Anything else (a
-    value for ``default``, a container subclass, a key json may skip or sort by its
-    own methods) could change the document, or be read otherwise than json reads it,
-    while the C encoder writes: None then, and so for more than ``limit`` pieces or
-    containers nested deeper than SMALL_NESTED.
+    value for ``default``, a container subclass, a key json may skip, sort by its own
+    methods or write otherwise with ``not floats``) could change the document, or be
+    read otherwise than json reads it, while the C encoder writes: None then, and so
+    for more than ``limit`` pieces or containers nested deeper than SMALL_NESTED.
     """
     as_is = _AS_IS_FLOATS if floats else _AS_IS
+    keys = sort_keys or skipkeys or not floats  # whether a key's type matters
     out: list[Shape | None] = []
     for item in items:
         t = type(item)
         if t in _EXACT_CONTAINERS and item:
-            found = _shape(item, limit, SMALL_NESTED, sort_keys, as_is)
+            found = _shape(item, limit, SMALL_NESTED, sort_keys, keys, as_is)
             if found is None:
                 return None
             out.append(found)
@@ -107,13 +108,13 @@ def _written_as_is(t: type, as_is: tuple[type, ...]) -> bool:
 
 
 def _shape(
-    o: Any, limit: int, depth: int, sort_keys: bool, as_is: tuple[type, ...]
+    o: Any, limit: int, depth: int, sort_keys: bool, keys: bool, as_is: tuple[type, ...]
 ) -> Shape | None:
     if len(o) > limit or depth == 0:
         return None
     values: Any = o
     if type(o) is dict:
-        if not _SCALARS.issuperset(map(type, o)):
+        if keys and not _SCALARS.issuperset(map(type, o)):
             return None  # a key json may skip, or order or write by its own methods
         values = o.values()
         if sort_keys:
@@ -129,7 +130,7 @@ def _shape(
             count += 1
         elif t in _EXACT_CONTAINERS:
             if v:
-                found = _shape(v, limit - count, depth - 1, sort_keys, as_is)
+                found = _shape(v, limit - count, depth - 1, sort_keys, keys, as_is)
                 if found is None:
                     return None
                 nested.append((count, found))

@@ -131,7 +131,7 @@ def _first(pair: tuple[Any, Any]) -> Any:
 
 def _mapping_items(o: dict[Any, Any]) -> list[Any]:
     """``o.items()`` as a list, as json's C encoder takes a dict subclass's items."""
-    items = o.items()
+    items: Any = o.items()  # a subclass may return anything
     if type(items) is list:
         return items
     try:
@@ -511,7 +511,9 @@ class Walker:
         change the items between their shapes and their text.
         """
         opts = self.opts
-        found = shapes(items, self.shape_limit, opts.sort_keys, not opts.python_reads)
+        found = shapes(
+            items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
+        )
         if found is None:
             return _FALLBACK
         text = self.try_c(items)

@@ -89,7 +89,7 @@ def results(make: Make, options: dict[str, Any], lazy: bool = False) -> Iterator
                 doc = iter(doc)
             return driver(doc, default=default, **options)
 
-        yield name, outcome(lambda: run(json.dumps)), outcome(run)  # noqa: B023
+        yield name, outcome(lambda: run(json.dumps)), outcome(run)
 
 
 def check(make: Make, lazy: bool = False) -> None:
@@ -212,9 +212,7 @@ def changes(where: str, how: str) -> Callable[[], tuple[Any, Callable[[Any], Any
 
 
 @pytest.mark.parametrize("how", ["add", "replace", "remove", "lying"])
-@pytest.mark.parametrize(
-    "where", ["earlier", "later", "own-list", "parent", "root", "empty-later"]
-)
+@pytest.mark.parametrize("where", ["earlier", "later", "own-list", "parent", "root", "empty-later"])
 def test_default_changing_a_part_of_the_document(where: str, how: str) -> None:
     check(changes(where, how))
 
@@ -226,15 +224,13 @@ def test_default_changing_records_of_a_generator(where: str, how: str) -> None:
 
     def make() -> tuple[Any, Callable[[Any], Any]]:
         records: list[Any] = [{"id": i, "tags": [i, {"t": i}]} for i in range(40)]
-        target = {"earlier": records[3], "later": records[30], "root": records[20]["tags"]}[
-            where
-        ]
+        target = {"earlier": records[3], "later": records[30], "root": records[20]["tags"]}[where]
         records[10]["odd"] = object()
         records[25]["odd"] = [object()]
 
         def default(o: Any) -> Any:
             if how == "add":
-                target["more" if isinstance(target, dict) else 0:0] = [1]  # type: ignore[index]
+                target["more" if isinstance(target, dict) else 0 : 0] = [1]  # type: ignore[index]
             elif how == "replace":
                 target["id" if isinstance(target, dict) else 0] = {"r": [1]}
             elif how == "remove":
@@ -297,8 +293,9 @@ CHANGES = ["append", "pop", "set", "clear", "add-key", "del-key", "lying", "nest
 
 documents = st.recursive(
     sts.scalars | st.builds(Mark),
-    lambda children: st.lists(children, max_size=5)
-    | st.dictionaries(sts.texts, children, max_size=5),
+    lambda children: (
+        st.lists(children, max_size=5) | st.dictionaries(sts.texts, children, max_size=5)
+    ),
     max_leaves=25,
 )
 
