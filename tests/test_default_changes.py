@@ -493,3 +493,57 @@ def test_a_class_that_lies_is_told_as_json_tells_it(fake: type) -> None:
             for name, driver in DRIVERS.items():
                 got = outcome(lambda: driver(put(fake()), **kw))  # noqa: B023
                 assert got == expected, (place, options, name)
+
+
+# -- JSON Lines: each record is its own document, as json.dumps(record) writes it ----------------
+
+
+def _lines_via_writer(records: Any, **kw: Any) -> str:
+    out = io.StringIO()
+    with streamjson.LinesWriter(out, **kw) as writer:
+        writer.write_all(records)
+    return out.getvalue()
+
+
+def _lines_via_path(records: Any, **kw: Any) -> str:
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "out.jsonl"
+        streamjson.dump_lines(records, path, **kw)
+        return path.read_text("utf-8")
+
+
+LINES_DRIVERS: dict[str, Callable[..., str]] = {
+    "dumps_lines": streamjson.dumps_lines,
+    "iterencode_lines": lambda records, **kw: "".join(
+        streamjson.iterencode_lines(records, chunk_size=64, **kw)
+    ),
+    "dump_lines_path": _lines_via_path,
+    "lines_writer": _lines_via_writer,
+}
+
+
+@pytest.mark.parametrize("lazy", [False, True], ids=["plain", "deep-generator"])
+@pytest.mark.parametrize("where", ["earlier", "later"])
+def test_default_changing_other_records_of_json_lines(where: str, lazy: bool) -> None:
+    """With ``lazy``, a record holds a generator two levels down (json gets the list)."""
+
+    def make(twin: bool) -> tuple[list[Any], Callable[[Any], Any]]:
+        records: list[Any] = [{"id": i, "tags": [i]} for i in range(30)]
+        records[10]["odd"] = object()
+        if lazy:
+            records[12]["deep"] = [[1] if twin else iter([1])]
+        target = records[5 if where == "earlier" else 20]
+
+        def default(o: Any) -> Any:
+            target["tags"].append("changed")
+            return "d"
+
+        return records, default
+
+    for options in ({}, {"sort_keys": True}):
+        records, default = make(twin=True)
+        expected = "".join(json.dumps(r, default=default, **options) + "\n" for r in records)
+        for name, driver in LINES_DRIVERS.items():
+            records, default = make(twin=False)
+            got = outcome(lambda: driver(iter(records), default=default, **options))  # noqa: B023
+            assert got == ("ok", expected) or got[1][0] is RuntimeError, (name, options, got)
