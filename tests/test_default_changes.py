@@ -310,9 +310,13 @@ documents = st.recursive(
 def test_random_default_changes_give_jsons_text_or_runtime_error(
     template: Any, ops: list[tuple[int, str]], options: dict[str, Any], lazy: bool
 ) -> None:
+    lazy = lazy and type(template) is list  # streamjson gets the list's items from a generator
+
     def make() -> tuple[Any, Callable[[Any], Any]]:
         doc = copy.deepcopy(template)
-        targets = containers_of(doc)
+        # A generator reads its source list ahead (README, "Known gaps"): when it is
+        # lazy, that list is not changed, only what it holds.
+        targets = containers_of(doc)[1:] if lazy else containers_of(doc)
         todo = list(ops)
 
         def default(o: Any) -> Any:
@@ -348,8 +352,6 @@ def test_random_default_changes_give_jsons_text_or_runtime_error(
             return len(todo)
 
         return doc, default
-
-    lazy = lazy and type(template) is list  # streamjson gets the list's items from a generator
 
     def run(driver: Callable[..., str]) -> str:
         doc, default = make()
