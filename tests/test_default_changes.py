@@ -4,6 +4,7 @@ document (issue 16, items 1 and 9), on whichever interpreter runs the tests."""
 
 from __future__ import annotations
 
+import asyncio
 import copy
 import io
 import json
@@ -53,11 +54,19 @@ def _via_array_writer(obj: Any, **kw: Any) -> str:
     return out.getvalue()
 
 
-# Every way a document reaches the walker: the in-memory drivers, a path, a writer.
+def _via_async(obj: Any, **kw: Any) -> str:
+    async def collect() -> str:
+        return "".join([chunk async for chunk in streamjson.iterencode_async(obj, **kw)])
+
+    return asyncio.run(collect())
+
+
+# Every way a document reaches the walker: the in-memory drivers, a path, a writer, async.
 ALL_DRIVERS: dict[str, Callable[..., str]] = {
     **DRIVERS,
     "dump_path": _via_path,
     "array_writer": _via_array_writer,
+    "iterencode_async": _via_async,
 }
 
 OPTIONS: list[dict[str, Any]] = [
