@@ -14,8 +14,6 @@ import codecs
 import contextlib
 import inspect
 import io
-import os
-import socket
 import sys
 from collections.abc import (
     AsyncGenerator,
@@ -33,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ._encode import EncodeOptions, walk
 from ._lines import line_chunks
 from ._options import DEFAULT_CHUNK_SIZE
-from ._sinks import _binary_writer, binary_hint
+from ._sinks import EMPTY, Kind, candidates, classify, left_after, stalled
 from ._types import EXHAUSTED, Chunk, Pull
 
 if TYPE_CHECKING:
@@ -181,12 +179,15 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
 
     A writer with a plain ``write()`` and a ``drain()`` coroutine method is taken for
     an ``asyncio.StreamWriter``: ``await drain()`` follows each write. Whether it
-    takes text or bytes, in this order: its type, ``mode`` or ``encoding``, as
-    :func:`open_sink` reads them; a StreamWriter or an ``async def write()`` takes
-    bytes (network writers do); any other ``write()`` is probed with ``write("")``.
+    takes text or bytes is decided here, before the source is read, as
+    :func:`open_sink` decides it (:func:`classify`, then empty writes, awaited, for
+    a guess); with nothing to go on, a StreamWriter or an ``async def write()`` is
+    taken to want bytes (network writers do). What a write does not take is
+    written again, as :func:`open_sink`'s writers do (:func:`left_after`).
     """
     encode = codecs.getincrementalencoder(encoding)().encode  # one BOM at most, not one a chunk
-    if isinstance(writer, (str, os.PathLike, socket.socket)):
+    kind, certain = classify(writer)
+    if kind is Kind.PATH or kind is Kind.SOCKET:
         raise TypeError(
             f"dump_async needs an object with a write() method, not a {type(writer).__name__}: "
             "use asyncio.open_connection() for a socket, or dump() in a thread for a path"
@@ -199,35 +200,45 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     drain = getattr(writer, "drain", None)
     if inspect.iscoroutinefunction(write) or not inspect.iscoroutinefunction(drain):
         drain = None  # an awaited write() applies back-pressure itself
-    binary = binary_hint(writer)
-    if binary is None:
-        binary = drain is not None or await _probe_binary(write)
-    # A raw file may take part of a write: dump's writer writes the rest, nothing twice.
-    raw = isinstance(writer, io.RawIOBase) and not inspect.iscoroutinefunction(write)
-    write_raw = _binary_writer(writer, write, encoding) if raw else None
+    if kind is None and (drain is not None or inspect.iscoroutinefunction(write)):
+        kind, certain = Kind.BINARY, True
+    binary = await _confirm(kind, certain, write) is Kind.BINARY
+    raw = isinstance(writer, io.RawIOBase)
 
     async def put(text: str) -> None:
-        if write_raw is not None:
-            write_raw(text)
-            result: Any = None
-        else:
-            result = write(encode(text) if binary else text)
-        if inspect.isawaitable(result):
-            await result
+        data: Any = encode(text) if binary else text
+        stalls = 0
+        while data:
+            try:
+                result = write(data)
+                if inspect.isawaitable(result):
+                    result = await result
+                left = left_after(data, result, raw)
+            except BlockingIOError as exc:
+                if not binary:
+                    raise
+                left = data[exc.characters_written :]
+            stalls = stalled(stalls, writer, len(data), len(left))
+            data = left
         if drain is not None:
             await drain()
 
     return put
 
 
-async def _probe_binary(write: Callable[[Any], Any]) -> bool:
-    """True if ``write`` refuses a str: an ``async def`` write is taken to want bytes."""
-    if inspect.iscoroutinefunction(write):
-        return True
-    try:
-        result = write("")
-        if inspect.isawaitable(result):
-            await result
-    except TypeError:
-        return True
-    return False
+async def _confirm(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
+    """The async twin of ``_sinks._confirm``: each empty write's awaitable is awaited."""
+    refused: TypeError | None = None
+    for candidate in candidates(kind, certain):
+        try:
+            result = write(EMPTY[candidate])
+            if inspect.isawaitable(result):
+                await result
+        except TypeError as exc:
+            refused = refused or exc
+            continue
+        return candidate
+    if refused is not None:
+        raise refused
+    assert kind is not None
+    return kind

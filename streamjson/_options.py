@@ -202,5 +202,9 @@ class Options:
         try:
             plain.encode(probe)
         except (TypeError, ValueError) as exc:
+            # From 3.14 json notes where it failed ("when serializing list item 0"): that
+            # is the probe's place, not the document's, which the walker notes instead.
+            if hasattr(exc, "__notes__"):
+                del exc.__notes__
             return exc
         return ValueError(f"cannot encode {probe!r}")  # pragma: no cover - json accepted it

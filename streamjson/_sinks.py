@@ -1,9 +1,14 @@
-"""Where chunks go: text and binary files, sockets, and paths written atomically.
+"""Where chunks go: text and binary files, sockets, and paths.
 
 ``open_sink(target, encoding)`` checks the target before anything is encoded and
 returns a context manager that yields ``write(text)``. Leaving it normally
 completes the output (for a path: flush, fsync, rename over the target); leaving
 it with an exception discards what a path target got and leaves a stream as it is.
+
+Every sink is told apart by :func:`classify` (``_aio`` uses it too), and every
+path is opened here: :func:`_path_sink` to write it, :func:`appended_sink` to
+append to it. Every file-like writer goes through :func:`file_writer` (``_aio``
+through :func:`left_after`), which writes again what a write did not take.
 """
 
 from __future__ import annotations
@@ -11,6 +16,7 @@ from __future__ import annotations
 import bz2
 import codecs
 import contextlib
+import enum
 import gzip
 import io
 import lzma
@@ -18,8 +24,9 @@ import os
 import secrets
 import select
 import socket
+import stat
 from collections.abc import Callable, Iterator
-from typing import IO, TYPE_CHECKING, Any
+from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ._encode import EncodeOptions, refuse_async, walk
 from ._location import add_note
@@ -35,6 +42,7 @@ if TYPE_CHECKING:
         from typing_extensions import Unpack
 
 Write = Callable[[str], None]
+Data = TypeVar("Data", str, bytes, memoryview)
 
 GZIP_LEVEL = 6  # zlib's own default: about 3x faster than gzip.open's 9, output a few % larger
 
@@ -60,8 +68,9 @@ def dump(
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
 
     ``fp`` is a text or binary file-like object, a connected socket, or a path (str
-    or os.PathLike), written atomically and compressed by suffix. Binary sinks get
-    the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
+    or os.PathLike), compressed by suffix and written as ``open(path, "w")`` writes
+    it: a regular file atomically, a FIFO or device in place. Binary sinks get the
+    text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
     (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
     write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
@@ -89,20 +98,91 @@ def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> N
             close()
 
 
+class Kind(enum.Enum):
+    """What a sink is, which decides how text reaches it."""
+
+    PATH = "path"
+    SOCKET = "socket"
+    TEXT = "text"
+    BINARY = "binary"
+
+
+def classify(target: Any) -> tuple[Kind | None, bool]:
+    """What ``target`` is, from its type and attributes alone (nothing is called).
+
+    Returns the kind (None when its type and attributes do not say) and whether the
+    kind is certain (from its type) or a guess (from a ``mode`` or ``encoding``
+    attribute, which wrappers pass through from the file they wrap). In order: a
+    path, a socket; a ``codecs`` StreamWriter or StreamReaderWriter is text (it
+    encodes, whatever its file's mode says) and a StreamRecoder binary; an
+    ``io.TextIOBase`` is text; an ``io.RawIOBase`` or ``io.BufferedIOBase`` binary;
+    then a str ``mode`` guesses binary if ``"b"`` is in it, text if not; an
+    ``encoding`` attribute guesses text.
+    """
+    if isinstance(target, (str, os.PathLike)):
+        return Kind.PATH, True
+    if isinstance(target, socket.socket):
+        return Kind.SOCKET, True
+    if isinstance(target, (codecs.StreamWriter, codecs.StreamReaderWriter, io.TextIOBase)):
+        return Kind.TEXT, True
+    if isinstance(target, (codecs.StreamRecoder, io.RawIOBase, io.BufferedIOBase)):
+        return Kind.BINARY, True
+    mode = getattr(target, "mode", None)
+    if isinstance(mode, str):
+        return (Kind.BINARY if "b" in mode else Kind.TEXT), False
+    if hasattr(target, "encoding"):
+        return Kind.TEXT, False
+    return None, False
+
+
+EMPTY: dict[Kind, str | bytes] = {Kind.TEXT: "", Kind.BINARY: b""}
+
+
+def candidates(kind: Kind | None, certain: bool) -> tuple[Kind, ...]:
+    """The kinds to try, in order, with an empty write each (none to try if certain).
+
+    A guess is tried first, then the other kind; with no guess, text then bytes.
+    """
+    if certain:
+        return ()
+    if kind is Kind.BINARY:
+        return Kind.BINARY, Kind.TEXT
+    return Kind.TEXT, Kind.BINARY
+
+
+def _confirm(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
+    """The kind of a writer: certain, or the first candidate an empty write accepts.
+
+    When every candidate's empty write raises TypeError, the first one's is raised:
+    the writer takes neither str nor bytes, and the source has not been read.
+    """
+    refused: TypeError | None = None
+    for candidate in candidates(kind, certain):
+        try:
+            write(EMPTY[candidate])
+        except TypeError as exc:
+            refused = refused or exc
+            continue
+        return candidate
+    if refused is not None:
+        raise refused
+    assert kind is not None
+    return kind
+
+
 def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContextManager[Write]:
     """Check ``target`` and return a context manager giving its ``write(text)``.
 
-    The rule for telling text from binary targets, in order: a path or a socket is
-    binary; an ``io.TextIOBase`` is text; an ``io.RawIOBase`` or ``io.BufferedIOBase``
-    is binary; an object with a ``mode`` attribute is binary if ``"b"`` is in it; an
-    object with an ``encoding`` attribute is text; anything else is text unless
-    ``write("")`` raises TypeError, and then binary. Nothing but that empty write is
-    written before the first chunk.
+    Whether it takes text or bytes is decided here, before anything is encoded:
+    :func:`classify` says, or guesses and an empty write confirms (see
+    :func:`candidates`). Nothing but such empty writes happens before the first
+    chunk. A path is checked when the context is entered (:func:`_path_sink`).
     """
     codecs.lookup(encoding)  # an unknown encoding fails here, before anything is read
-    if isinstance(target, (str, os.PathLike)):
-        return _atomic_path(os.fspath(target), encoding)
-    if isinstance(target, socket.socket):
+    kind, certain = classify(target)
+    if kind is Kind.PATH:
+        return _path_sink(os.fspath(target), encoding)
+    if kind is Kind.SOCKET:
         encode = codecs.getincrementalencoder(encoding)().encode
         if target.gettimeout() == 0.0:  # non-blocking: sendall cannot say what it sent
             return contextlib.nullcontext(_socket_writer(target, encode))
@@ -119,36 +199,8 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     writable = getattr(target, "writable", None)
     if callable(writable) and not writable():
         raise io.UnsupportedOperation("not writable")
-    if _is_binary(target, write):
-        return contextlib.nullcontext(_binary_writer(target, write, encoding))
-    # A text file cannot say how much of a str it took (BlockingIOError counts the
-    # bytes of its buffer), so a non-blocking one raises rather than lose text.
-    return contextlib.nullcontext(write)
-
-
-def binary_hint(target: Any) -> bool | None:
-    """Whether ``target`` takes bytes, from its type and attributes; None if they don't say."""
-    if isinstance(target, io.TextIOBase):
-        return False
-    if isinstance(target, (io.RawIOBase, io.BufferedIOBase)):
-        return True
-    mode = getattr(target, "mode", None)
-    if isinstance(mode, str):
-        return "b" in mode
-    if hasattr(target, "encoding"):
-        return False
-    return None
-
-
-def _is_binary(target: Any, write: Callable[[Any], Any]) -> bool:
-    hint = binary_hint(target)
-    if hint is not None:
-        return hint
-    try:
-        write("")
-    except TypeError:
-        return True
-    return False
+    binary = _confirm(kind, certain, write) is Kind.BINARY
+    return contextlib.nullcontext(file_writer(target, write, encoding if binary else None))
 
 
 def _socket_writer(sock: socket.socket, encode: Callable[[str], bytes]) -> Write:
@@ -165,28 +217,80 @@ def _socket_writer(sock: socket.socket, encode: Callable[[str], bytes]) -> Write
     return send_all
 
 
-def _binary_writer(target: Any, write: Callable[[Any], Any], encoding: str) -> Write:
-    raw = isinstance(target, io.RawIOBase)
-    encode = codecs.getincrementalencoder(encoding)().encode  # one BOM at most, not one a chunk
+MAX_STALLS = 100
+"""Writes in a row that may take nothing before the writer is given up as an OSError."""
 
-    def write_bytes(text: str) -> None:
-        data: Any = encode(text)
+
+def left_after(data: Data, result: Any, raw: bool) -> Data:
+    """What is left of ``data`` after a ``write(data)`` that returned ``result``.
+
+    An int smaller than ``len(data)`` is how much was taken (0: nothing), and the
+    rest is left; None from a raw file means it would block (nothing taken); any
+    other result (None from a text or buffered file, an int that covers ``data``,
+    anything that is not a count) means all was taken. A negative count is an
+    OSError. Bytes left over are a memoryview, so the rest is not copied.
+    """
+    if result is None:
+        return data if raw else data[:0]
+    if not isinstance(result, int) or isinstance(result, bool) or result >= len(data):
+        return data[:0]
+    if result < 0:
+        raise OSError(f"write() returned {result}, not a count of what it took")
+    if result == 0:
+        return data
+    if isinstance(data, bytes):
+        return memoryview(data)[result:]  # type: ignore[return-value]
+    return data[result:]
+
+
+def stalled(stalls: int, target: Any, size: int, left: int) -> int:
+    """How many writes in a row took nothing, after one that left ``left`` of ``size``.
+
+    After a write that took nothing, waits until ``target`` can take more; past
+    :data:`MAX_STALLS` such writes in a row the writer is taken for broken: an
+    OSError rather than a loop without end.
+    """
+    if left < size:
+        return 0
+    if stalls >= MAX_STALLS:
+        raise OSError(
+            f"{type(target).__name__}.write() took none of {size} bytes or characters "
+            f"{stalls + 1} times in a row"
+        )
+    _wait_writable(target)
+    return stalls + 1
+
+
+def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) -> Write:
+    """``write(text)`` for a file-like ``target``: encoded if ``encoding`` is given.
+
+    Whatever a write does not take is written again, nothing twice (see
+    :func:`left_after`): a raw file's short write or None, a writer that returns a
+    smaller count, a binary file's BlockingIOError with ``characters_written``. A
+    text file's BlockingIOError propagates: it counts the bytes of its buffer, not
+    characters, so retrying could lose text or write it twice.
+    """
+    raw = isinstance(target, io.RawIOBase)
+    # one incremental encoder a sink: one BOM at most, not one a chunk
+    encode = None if encoding is None else codecs.getincrementalencoder(encoding)().encode
+
+    def put(text: str) -> None:
+        data: Any = text if encode is None else encode(text)
+        stalls = 0
         while data:
             try:
-                n = write(data)
+                result = write(data)
             except BlockingIOError as exc:
-                n = exc.characters_written
-                _wait_writable(target)
-            else:
-                if not raw:
-                    return  # buffered writers take everything or raise
-                if n is None:  # a non-blocking raw file that would block
-                    n = 0
-                    _wait_writable(target)
-            if n:
-                data = memoryview(data)[n:]
+                if encode is None:
+                    raise
+                result = exc.characters_written
+            if (type(result) is int and result == len(data)) or (result is None and not raw):
+                return  # all taken, the usual case
+            left = left_after(data, result, raw)
+            stalls = stalled(stalls, target, len(data), len(left))
+            data = left
 
-    return write_bytes
+    return put
 
 
 def _wait_writable(target: Any) -> None:
@@ -198,23 +302,29 @@ def _wait_writable(target: Any) -> None:
 
 
 @contextlib.contextmanager
-def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
-    """Write into a temporary file beside ``path``; rename it over ``path`` when done.
+def _path_sink(path: str, encoding: str) -> Iterator[Write]:
+    """Write to the file ``path`` names, compressed by suffix; checked on entry.
 
-    On success the file is flushed, fsynced, given the old file's permissions and
-    renamed over ``path``, and the folder fsynced. On any failure (the disk, the
-    source, the encoder, Ctrl-C) nothing more is written to the disk: buffers and a
-    compressor's trailer are dropped, the file descriptor is closed, the temporary
-    file removed, and the first error propagates unchanged.
+    A regular file (after following symlinks: the file a link points to) or a new
+    name is written atomically: into a temporary file in the target's folder,
+    flushed, fsynced, given the old file's owner (when allowed) and permissions,
+    renamed over it, the folder fsynced. A target this process could not open for
+    writing fails as ``open(path, "w")`` fails, before anything is written.
+    Anything else (a FIFO, a device, ``/dev/stdout``, ``/dev/fd/N``, or what is not a
+    file name at all: a folder, ``""``, ``"dir/"``) is opened with ``open(path, "wb")``
+    and written in place, or fails as that open fails.
+
+    On any failure (the disk, the source, the encoder, Ctrl-C) nothing more is
+    written: buffers and a compressor's trailer are dropped, the file closed, the
+    temporary file removed, and the first error propagates unchanged.
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    tmp, fd = _create_temp(folder, name)
-    try:
-        raw = os.fdopen(fd, "wb")
-    except BaseException:
-        os.close(fd)
-        _unlink(tmp)
-        raise
+    target = _replaced_file(path)
+    tmp: str | None = None
+    if target is None:
+        raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
+    else:
+        tmp, raw = _create_temp(target, path)
+    name = os.path.basename(path if target is None else target)
     compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
     cutoff: _Cutoff | None = None
     stream: IO[bytes] | io.BufferedIOBase = raw
@@ -222,14 +332,16 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
         if compress is not None:
             cutoff = _Cutoff(raw)
             stream = compress(cutoff, name)
-        yield _binary_writer(stream, stream.write, encoding)
+        yield file_writer(stream, stream.write, encoding)
         if stream is not raw:
             stream.close()  # the compressor's trailer; the file itself stays open
         raw.flush()
-        os.fsync(raw.fileno())
+        if tmp is not None:
+            os.fsync(raw.fileno())
         raw.close()
-        _copy_mode(path, tmp)
-        os.replace(tmp, path)
+        if tmp is not None and target is not None:
+            _keep_owner_and_mode(target, tmp)
+            os.replace(tmp, target)
     except BaseException:
         # Writing again would meet the failing disk again (and may raise a second
         # error over the first): the compressor is closed into nothing, and the file
@@ -239,9 +351,81 @@ def _atomic_path(path: str, encoding: str) -> Iterator[Write]:
             with contextlib.suppress(Exception):
                 stream.close()
         _close_unflushed(raw)
-        _unlink(tmp)
+        if tmp is not None:
+            _unlink(tmp)
         raise
-    _fsync_folder(folder)
+    if target is not None:
+        _fsync_folder(os.path.dirname(target))
+
+
+@contextlib.contextmanager
+def appended_sink(path: str, encoding: str) -> Iterator[tuple[Write, Callable[[], None]]]:
+    """Append to ``path`` as ``open(path, "ab")`` does (created if missing, symlinks
+    followed, special files written, errors as that open raises them); a compressed
+    suffix adds a new stream. Gives ``write(text)`` and ``flush()``.
+
+    The file is closed however the block ends: what was appended stays appended.
+    """
+    name = os.path.basename(path)
+    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    with open(path, "ab") as raw:
+        stream = raw if compress is None else compress(raw, name)
+        try:
+            yield file_writer(stream, stream.write, encoding), stream.flush
+        finally:
+            if stream is not raw:
+                stream.close()
+
+
+def _replaced_file(path: str) -> str | None:
+    """The regular file writing ``path`` replaces (it may not exist yet), or None.
+
+    None means ``path`` is written in place: it is not a name (``""``, ``"dir/"``),
+    it is a link through ``/proc`` (an open file: ``/dev/stdout``, ``/dev/fd/N``),
+    or what it names exists and is not a regular file. Symlinks are followed to the
+    file they point to. An existing file is opened for writing (and closed at
+    once): if this process may not write it, that raises what ``open(path, "w")``
+    raises, naming ``path``.
+    """
+    if not os.path.basename(path):
+        return None
+    target = _follow(path)
+    if target is None:
+        return None
+    try:
+        info = os.stat(target)
+    except FileNotFoundError:
+        return os.path.abspath(target)  # a new file (a missing folder: the temp file says)
+    except OSError:
+        return None  # open() raises what is wrong (too long a name, a file as a folder...)
+    if not stat.S_ISREG(info.st_mode):
+        return None
+    flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
+    os.close(os.open(path, flags))  # PermissionError for a file we may not write
+    return os.path.abspath(target)
+
+
+_MAX_LINKS = 40  # Linux's limit on symlinks followed in one lookup
+
+
+def _follow(path: str) -> str | None:
+    """``path`` with its last component's symlinks followed, or None if it cannot be.
+
+    None for a link in ``/proc`` (the link to an open file that only ``open()`` can
+    follow: ``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) and for too many
+    links (``open()`` then says ELOOP). A relative link is read from the real folder
+    of the link, as the kernel reads it.
+    """
+    for _ in range(_MAX_LINKS):
+        try:
+            link = os.readlink(path)
+        except OSError:  # not a link, or not there
+            return path
+        folder = os.path.realpath(os.path.dirname(path) or os.curdir)
+        if folder == "/proc" or folder.startswith("/proc/"):
+            return None
+        path = os.path.join(folder, link)
+    return None
 
 
 class _Cutoff:
@@ -293,24 +477,56 @@ def _unlink(tmp: str) -> None:
         os.unlink(tmp)
 
 
-def _create_temp(folder: str, name: str) -> tuple[str, int]:
-    """Create ``.name.<8 hex digits>.tmp`` beside the target, with the umask's permissions."""
+def _create_temp(target: str, path: str) -> tuple[str, IO[bytes]]:
+    """Create ``.NAME.<8 hex digits>.tmp`` beside ``target``, with the umask's permissions.
+
+    NAME is the target's name, cut short if the temporary name would be longer than
+    the folder allows: a name that fits always gets a temporary file. When the target
+    does not exist yet, a failure names ``path``, as ``open(path, "w")`` would.
+    """
+    folder, name = os.path.split(target)
+    room = _name_max(folder) - len(".." + "0" * 8 + ".tmp")
+    while len(os.fsencode(name)) > room:
+        name = name[:-1]
     flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
     while True:
         tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
         try:
-            return tmp, os.open(tmp, flags, 0o666)
+            fd = os.open(tmp, flags, 0o666)
         except FileExistsError:
             continue
-
-
-def _copy_mode(path: str, tmp: str) -> None:
-    """Keep the permissions of the file being replaced."""
+        except OSError as exc:
+            if os.path.lexists(target):
+                raise
+            raise OSError(exc.errno, exc.strerror, path) from None
+        break
     try:
-        mode = os.stat(path).st_mode
+        return tmp, os.fdopen(fd, "wb")
+    except BaseException:
+        os.close(fd)
+        _unlink(tmp)
+        raise
+
+
+def _name_max(folder: str) -> int:
+    """The longest file name, in bytes, that ``folder`` takes (255 if it cannot say)."""
+    try:
+        return os.pathconf(folder, "PC_NAME_MAX")
+    except (OSError, ValueError, AttributeError):
+        return 255
+
+
+def _keep_owner_and_mode(target: str, tmp: str) -> None:
+    """Give ``tmp`` the owner and group (where allowed) and permissions of ``target``."""
+    try:
+        old = os.stat(target)
     except FileNotFoundError:
         return
-    os.chmod(tmp, mode & 0o7777)
+    new = os.stat(tmp)
+    if hasattr(os, "chown") and (old.st_uid, old.st_gid) != (new.st_uid, new.st_gid):
+        with contextlib.suppress(PermissionError):  # only root may give a file away
+            os.chown(tmp, old.st_uid, old.st_gid)
+    os.chmod(tmp, old.st_mode & 0o7777)  # after chown, which clears set-user-ID bits
 
 
 def _fsync_folder(folder: str) -> None:

@@ -13,11 +13,12 @@ How the work is split:
   to the stdlib's C encoder in one call. Its ``default`` hook raises
   :class:`_Fallback` when it meets something that must stream (a generator, an
   ``Object``...), and the walker then walks that part itself.
-* json has no indented C encoder before 3.13. With ``indent``, the C encoder writes
-  marker characters where the line breaks go, and ``Walker._indented`` puts every
-  piece on its line, knowing from the values' shapes how deep each one sits. It is
-  given only values it writes without running any Python code (no ``default``, no
-  subclass), so nothing can change them between their shapes and their text.
+* With ``indent``, json's C encoder indents by itself from 3.13 on (``NATIVE_INDENT``).
+  Before that it cannot: it writes marker characters where the line breaks go, and
+  ``Walker._indented`` puts every piece on its line, knowing from the values' shapes
+  how deep each one sits. It is given only values it writes without running any
+  Python code (no ``default``, no subclass but str and int ones), so nothing can
+  change them between their shapes and their text.
 * When the C encoder raises, the part is walked again in Python to find where the
   bad value sits; results of ``default()`` from the failed attempt are replayed, so
   ``default`` is never called twice for one value. If ``default`` ran before the
@@ -57,6 +58,19 @@ _int_repr = int.__repr__
 _dict_len = dict.__len__
 _tuple_len = tuple.__len__
 _tuple_item = tuple.__getitem__
+
+
+def _indents_natively() -> bool:
+    """Whether json's C encoder writes indented text itself (3.13 on; before, it ignores
+    ``indent``). 3.14.0 to 3.14.2 crash when asked to at a level above 0 (CPython
+    gh-140750): those keep the marker re-layout."""
+    if c_make_encoder is None or (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2):
+        return False
+    enc = c_make_encoder(None, None, encode_basestring_ascii, " ", ":", ",", False, False, True)
+    return "".join(enc([1], 0)) == "[\n 1\n]"
+
+
+NATIVE_INDENT = _indents_natively()
 
 FIRST_BATCH = 16
 MAX_BATCH = 4096
@@ -208,15 +222,15 @@ class Walker:
         self.c_limit = max(16 * options.chunk_size, 1 << 22) if bounded else sys.maxsize
         # Text this long is yielded alone, never joined with other text: that would copy it.
         self.big = max(options.chunk_size, BIG_TEXT)
-        # Indented C text is marked with characters that no option may contain.
-        self.indent_c = options.indent is not None and not any(
+        # Indented text comes from the C encoder as it is (``native``), or marked with
+        # characters that no option may contain, for ``_indented`` to lay out.
+        self.native = options.indent is None or NATIVE_INDENT
+        self.indent_c = not self.native and not any(
             c in text
             for c in "\x00\x01"
-            for text in (options.indent, options.item_separator, options.key_separator)
+            for text in (options.indent or "", options.item_separator, options.key_separator)
         )
-        self.use_c = (c_make_encoder is not None or options.fast) and (
-            options.indent is None or self.indent_c
-        )
+        self.use_c = (c_make_encoder is not None or options.fast) and (self.native or self.indent_c)
         # json's C encoder on 3.10 and 3.11 takes a dict's items when it starts on it, so
         # a default() that changes a later value is not seen: read the dicts we walk so too.
         self.dict_snapshots = (
@@ -236,20 +250,21 @@ class Walker:
         return enc
 
     def _make_c_encoder(self, hook: Callable[[Any], Any]) -> Callable[[Any, int], Any]:
-        """A C encoder for these options; with indent, it writes ``\\x00`` between
-        elements and ``\\x01`` after each key separator (see ``_indented``)."""
+        """A C encoder for these options; with indent and not ``native``, it writes
+        ``\\x00`` between elements and ``\\x01`` after each key separator (see
+        ``_indented``)."""
         o = self.opts
         if o.fast:
             return _fast.batch_encoder(hook, o.sort_keys)
         item_sep, key_sep = o.item_separator, o.key_separator
-        if o.indent is not None:
+        if not self.native:
             item_sep, key_sep = "\x00", key_sep + "\x01"
         assert c_make_encoder is not None  # else use_c is False and we are not called
         return c_make_encoder(
             self.c_markers,
             hook,
             o.encode_str,
-            None,
+            o.indent if self.native else None,
             key_sep,
             item_sep,
             o.sort_keys,
@@ -291,15 +306,15 @@ class Walker:
         self.default_calls += 1
         return self.opts.default(o)
 
-    def try_c(self, o: Any, each: bool = False) -> Any:
-        """Encode ``o`` with the C encoder: its text, ``_FALLBACK`` or ``_C_FAILED``.
-
-        With ``each``, ``o`` is a batch of documents and the text is theirs, one a line.
+    def try_c(self, o: Any, each: bool = False, level: int = 0) -> Any:
+        """Encode ``o`` at ``level`` with the C encoder: its text, ``_FALLBACK`` or
+        ``_C_FAILED``. With ``each``, ``o`` is a batch of documents and the text is
+        theirs, one a line.
         """
         self.attempt.clear()
         self.ran_default = self.holes = False
         try:
-            text = _c_text(self.c_encoder(), o, each)
+            text = _c_text(self.c_encoder(), o, each, level)
         except Exception as exc:
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
@@ -309,12 +324,12 @@ class Walker:
             # joining it would copy it: walk this part in Python (which writes a long
             # string without a copy), reading it as the C encoder read it.
             if self.ran_default:
-                self._unchanged(o, each, text)
+                self._unchanged(o, each, level, text)
             self._after_c_failure()
             return _FALLBACK
         return text
 
-    def _unchanged(self, o: Any, each: bool, text: str) -> None:
+    def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:
         """RuntimeError unless ``o`` still reads as ``text`` says, up to its first hole.
 
         ``default`` ran while the C encoder wrote ``text``, and ``o`` is about to be
@@ -328,7 +343,7 @@ class Walker:
             return hit[1] if hit is not None and hit[0] is v else _HOLE
 
         try:
-            again = _c_text(self._make_c_encoder(replayed), o, each)
+            again = _c_text(self._make_c_encoder(replayed), o, each, level)
         except Exception as exc:
             self._after_c_failure()
             raise RuntimeError("default() changed the document while it was encoded") from exc
@@ -441,9 +456,9 @@ class Walker:
 
     def _whole(self, o: Any, level: int) -> Any:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
-        if self.opts.indent is not None:
+        if not self.native:
             return self._indented([o], level)
-        return self.try_c(o) if self.c_takes(o) else _FALLBACK
+        return self.try_c(o, level=level) if self.c_takes(o) else _FALLBACK
 
     def _frame(
         self,
@@ -493,10 +508,13 @@ class Walker:
         """The text of a batch of array items (no brackets), as ``try_c`` answers."""
         if lines:
             return self.try_c(batch, each=True)
-        if self.opts.indent is not None:
+        if not self.native:
             return self._indented(batch, level + 1)
-        text = self.try_c(batch)
-        return text[1:-1] if type(text) is str else text
+        text = self.try_c(batch, level=level)
+        if type(text) is not str:
+            return text
+        open_, _, close = self.brackets("[", "]", level)
+        return text[len(open_) : len(text) - len(close)]
 
     def _indented(self, items: list[Any], level: int) -> Any:
         """The indented text of ``items`` at ``level``, one C call for them all.
@@ -813,11 +831,12 @@ class Walker:
             yield "".join(buf)
 
 
-def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool) -> str:
-    """The text of ``o`` from ``enc``; with ``each``, of each item of ``o``, one a line."""
+def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> str:
+    """The text of ``o`` at ``level`` from ``enc``; with ``each``, of each item of ``o``
+    (at level 0), one a line."""
     if each:
         return "\n".join(["".join(enc(item, 0)) for item in o])
-    chunks = enc(o, 0)  # a list, or a tuple from 3.12 on
+    chunks = enc(o, level)  # a list, or a tuple from 3.12 on
     text: str = chunks[0] if len(chunks) == 1 else "".join(chunks)
     return text
 

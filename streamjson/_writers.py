@@ -30,7 +30,7 @@ from ._encode import EncodeOptions, refuse_async
 from ._fast import encode_whole
 from ._lines import check_documents, encode_line, line_encoder
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
-from ._sinks import _COMPRESSORS, Write, _binary_writer, open_sink
+from ._sinks import _COMPRESSORS, appended_sink, open_sink
 from ._types import Chunk
 from ._walker import Walker, encode_plain
 
@@ -55,7 +55,9 @@ class _Writer:
         if append:
             if not isinstance(fp, (str, os.PathLike)):
                 raise ValueError(f"append=True needs a path, not a {type(fp).__name__}")
-            self._write, self._flush = self._exit.enter_context(_appended(os.fspath(fp), encoding))
+            self._write, self._flush = self._exit.enter_context(
+                appended_sink(os.fspath(fp), encoding)
+            )
         else:
             self._write = self._exit.enter_context(open_sink(fp, encoding))
             self._flush = _flush_of(fp)
@@ -405,20 +407,3 @@ def _flush_of(fp: Any) -> Flush | None:
             flush()
 
     return flush_open
-
-
-@contextlib.contextmanager
-def _appended(path: str, encoding: str) -> Iterator[tuple[Write, Flush]]:
-    """Append to ``path`` (created if missing); a compressed suffix adds a new stream.
-
-    The file is closed however the block ends: what was appended stays appended.
-    """
-    name = os.path.basename(path)
-    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
-    with open(path, "ab") as raw:
-        stream = raw if compress is None else compress(raw, name)
-        try:
-            yield _binary_writer(stream, stream.write, encoding), stream.flush
-        finally:
-            if stream is not raw:
-                stream.close()

@@ -7,7 +7,7 @@ from typing import Any
 import pytest
 
 import streamjson
-from streamjson._walker import Walker
+from streamjson._walker import NATIVE_INDENT, Walker
 from tests.test_memory import CountingSink, records
 
 
@@ -18,9 +18,11 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     for name, key in (("try_c", "c"), ("_indented", "indented"), ("encode", "python")):
         original = getattr(Walker, name)
 
-        def counted(self: Walker, *args: Any, _original: Any = original, _key: str = key) -> Any:
+        def counted(
+            self: Walker, *args: Any, _original: Any = original, _key: str = key, **kw: Any
+        ) -> Any:
             counts[_key] += 1
-            return _original(self, *args)
+            return _original(self, *args, **kw)
 
         monkeypatch.setattr(Walker, name, counted)
     return counts
@@ -36,7 +38,10 @@ def test_a_million_records_go_to_the_c_encoder_in_batches(calls: dict[str, int])
 
 def test_indented_records_go_to_the_c_encoder_in_batches(calls: dict[str, int]) -> None:
     streamjson.dump(records(200_000), CountingSink(), indent=2)
-    assert 50 <= calls["indented"] <= 5_000
+    # json's C encoder indents by itself from 3.13; before, the walker lays out marked text.
+    batches = calls["c"] if NATIVE_INDENT else calls["indented"]
+    assert 50 <= batches <= 5_000
+    assert calls["indented"] == 0 or not NATIVE_INDENT
     assert calls["python"] <= 10
 
 

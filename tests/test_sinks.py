@@ -94,7 +94,9 @@ def test_duck_typed_sinks_are_told_apart_without_garbage() -> None:
     streamjson.dump(lazy_doc(), b)
     assert "".join(t.parts) == TEXT
     assert b"".join(b.parts).decode() == TEXT
-    assert all(b.parts)  # the probe wrote nothing but an empty str
+    # the probes wrote nothing but empty writes: "" (refused), then b"" (taken)
+    assert b.parts[0] == b"" and all(b.parts[1:])
+    assert all(t.parts[1:])
 
 
 @pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz", ".GZ"])
