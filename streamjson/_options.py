@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import math
 from collections.abc import Callable
 from json.encoder import INFINITY, encode_basestring, encode_basestring_ascii
 from typing import Any
@@ -12,7 +13,36 @@ from . import _fast
 DEFAULT_CHUNK_SIZE = 65536
 
 _float_repr = float.__repr__
+_float_value = float.__float__  # the C double of a float subclass, as an exact float
 _int_repr = int.__repr__
+
+
+class _NotEqualToItself(float):
+    """A float that says it is NaN to ``!=``: json's Python encoder writes it NaN."""
+
+    def __ne__(self, other: object) -> bool:
+        return True
+
+    __hash__ = float.__hash__
+
+
+def _json_reads_in_python(indent: int | None) -> bool:
+    """Whether ``json.dumps`` reads values with its Python encoder (``o != o``...) rather
+    than its C one (the C double), with this ``indent``: it does where it indents before
+    3.13, and everywhere without its C accelerator."""
+    return json.dumps([_NotEqualToItself(0.0)], indent=indent) != json.dumps([0.0], indent=indent)
+
+
+# Feature checks, not version numbers: json's two encoders read lying subclasses
+# differently (a float's own __ne__, bool() of a container...), and which one json.dumps
+# uses depends on the interpreter.
+PYTHON_READS_COMPACT = _json_reads_in_python(None)
+PYTHON_READS_INDENTED = _json_reads_in_python(1)
+
+
+def _is_of_type(o: object, cls: type | tuple[type, ...]) -> bool:
+    """``isinstance`` as json's C encoder checks it: by the real type, not ``__class__``."""
+    return issubclass(type(o), cls)
 
 
 JSON_DEFAULTS: dict[str, Any] = {
@@ -51,10 +81,13 @@ class Options:
         "encode_str",
         "encoder",
         "fast",
+        "float_subclass_str",
         "floatstr",
         "indent",
+        "is_a",
         "item_separator",
         "key_separator",
+        "python_reads",
         "skipkeys",
         "sort_keys",
     )
@@ -82,6 +115,16 @@ class Options:
         )
         self.default: Callable[[Any], Any] = encoder.default
         self.floatstr: Callable[[float], str] = self._json_floatstr
+        # True where json.dumps reads these options' values with its Python encoder.
+        self.python_reads = PYTHON_READS_INDENTED if indent is not None else PYTHON_READS_COMPACT
+        # How json tells a value's kind: isinstance in its Python encoder, the real type
+        # in its C one (an object whose __class__ lies tells them apart)
+        self.is_a: Callable[[object, type | tuple[type, ...]], bool] = (
+            isinstance if self.python_reads else _is_of_type
+        )
+        self.float_subclass_str: Callable[[float], str] = (
+            self._json_floatstr if self.python_reads else self._c_floatstr
+        )
         if fast:
             self._use_fast_format()
 
@@ -97,11 +140,15 @@ class Options:
             raise ValueError("fast=True cannot honour a cls that overrides encode or iterencode")
         self.item_separator, self.key_separator = ",", ":"
         self.encode_str = encode_basestring
-        self.floatstr = _fast.floatstr
+        self.floatstr = self.float_subclass_str = _fast.floatstr
         self.default = _fast.default_for(self.default)
 
     def _json_floatstr(self, o: float) -> str:
-        """Write a float as json does: repr, or NaN/Infinity/-Infinity when allowed."""
+        """Write a float as json does: repr, or NaN/Infinity/-Infinity when allowed.
+
+        For a float subclass this is json's Python encoder, which asks ``o != o`` and
+        ``o == inf`` of the value itself.
+        """
         if o != o:
             text = "NaN"
         elif o == INFINITY:
@@ -114,19 +161,30 @@ class Options:
             raise self.json_error([o])
         return text
 
+    def _c_floatstr(self, o: float) -> str:
+        """A float subclass as json's C encoder writes it: from its C double, never
+        through its own ``==``, ``!=`` or ``repr``."""
+        value = _float_value(o)
+        if math.isfinite(value):
+            return _float_repr(value)
+        if not self.allow_nan:
+            raise self.json_error([o])
+        return "NaN" if value != value else "Infinity" if value > 0 else "-Infinity"
+
     def keystr(self, key: Any) -> str | None:
         """Convert a dict key as json does; None means the pair is skipped (skipkeys)."""
-        if isinstance(key, str):
-            return key
-        if isinstance(key, float):
-            return self.floatstr(key)
+        is_a = self.is_a
+        if is_a(key, str):
+            return key  # type: ignore[no-any-return]
+        if is_a(key, float):
+            return (self.floatstr if type(key) is float else self.float_subclass_str)(key)
         if key is True:
             return "true"
         if key is False:
             return "false"
         if key is None:
             return "null"
-        if isinstance(key, int):
+        if is_a(key, int):
             return _int_repr(key)
         if self.skipkeys:
             return None

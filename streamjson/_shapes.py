@@ -64,39 +64,59 @@ def fits(o: Any) -> bool:
 # among them. None stands for a value that is one piece.
 Shape = tuple[int, list[tuple[int, "Shape"]]]
 
+# Subclasses the C encoder writes from their value alone (int.__repr__, the str's
+# characters), calling none of their methods; float subclasses too where json writes
+# them so (``floats``).
+_AS_IS = (str, int)
+_AS_IS_FLOATS = (str, int, float)
+
 
 def shapes(
-    items: list[Any], limit: int, sort_keys: bool, skipkeys: bool
+    items: list[Any], limit: int, sort_keys: bool, skipkeys: bool, floats: bool
 ) -> list[Shape | None] | None:
     """The shape of each item, for ``Walker._indented``; None when one can't be told.
 
-    That is when an item holds container subclasses (the C encoder may read them
-    otherwise than the walker), keys ``skipkeys`` would drop, keys ``sort_keys``
-    cannot order, more than ``limit`` pieces, or containers nested deeper than
-    SMALL_NESTED.
+    The shapes hold only for what the C encoder writes without running Python code:
+    exact lists, tuples and dicts with keys of exact scalar types, exact scalars, and
+    str and int subclasses (float subclasses too with ``floats``). Anything else (a
+    value for ``default``, a container subclass, a key json may skip, sort by its own
+    methods or write otherwise with ``not floats``) could change the document, or be
+    read otherwise than json reads it, while the C encoder writes: None then, and so
+    for more than ``limit`` pieces or containers nested deeper than SMALL_NESTED.
     """
+    as_is = _AS_IS_FLOATS if floats else _AS_IS
+    keys = sort_keys or skipkeys or not floats  # whether a key's type matters
     out: list[Shape | None] = []
     for item in items:
-        if type(item) in _EXACT_CONTAINERS and item:
-            found = _shape(item, limit, SMALL_NESTED, sort_keys, skipkeys)
+        t = type(item)
+        if t in _EXACT_CONTAINERS and item:
+            found = _shape(item, limit, SMALL_NESTED, sort_keys, keys, as_is)
             if found is None:
                 return None
             out.append(found)
-        elif isinstance(item, _CONTAINERS) and type(item) not in _EXACT_CONTAINERS:
-            return None
-        else:
+        elif t in _SCALARS or t in _EXACT_CONTAINERS or _written_as_is(t, as_is):
             out.append(None)
+        else:
+            return None
     return out
 
 
-def _shape(o: Any, limit: int, depth: int, sort_keys: bool, skipkeys: bool) -> Shape | None:
+def _written_as_is(t: type, as_is: tuple[type, ...]) -> bool:
+    # issubclass of the real type, as the C encoder checks it (isinstance would believe
+    # a __class__ that lies)
+    return issubclass(t, as_is) and not issubclass(t, _CONTAINERS)
+
+
+def _shape(
+    o: Any, limit: int, depth: int, sort_keys: bool, keys: bool, as_is: tuple[type, ...]
+) -> Shape | None:
     if len(o) > limit or depth == 0:
         return None
     values: Any = o
     if type(o) is dict:
+        if keys and not _SCALARS.issuperset(map(type, o)):
+            return None  # a key json may skip, or order or write by its own methods
         values = o.values()
-        if skipkeys and not _SCALARS.issuperset(map(type, o)):
-            return None  # a key may be skipped, and json writes such dicts its own way
         if sort_keys:
             try:
                 values = [v for _, v in sorted(o.items())]
@@ -110,15 +130,15 @@ def _shape(o: Any, limit: int, depth: int, sort_keys: bool, skipkeys: bool) -> S
             count += 1
         elif t in _EXACT_CONTAINERS:
             if v:
-                found = _shape(v, limit - count, depth - 1, sort_keys, skipkeys)
+                found = _shape(v, limit - count, depth - 1, sort_keys, keys, as_is)
                 if found is None:
                     return None
                 nested.append((count, found))
                 count += found[0]
             else:
                 count += 1
-        elif isinstance(v, _CONTAINERS):
-            return None
+        elif _written_as_is(t, as_is):
+            count += 1
         else:
-            count += 1  # a value for default(), or a subclass of a scalar type
+            return None
     return (count, nested) if count <= limit else None

@@ -16,15 +16,19 @@ How the work is split:
 * With ``indent``, json's C encoder indents by itself from 3.13 on (``NATIVE_INDENT``).
   Before that it cannot: it writes marker characters where the line breaks go, and
   ``Walker._indented`` puts every piece on its line, knowing from the values' shapes
-  how deep each one sits.
+  how deep each one sits. It is given only values it writes without running any
+  Python code (no ``default``, no subclass but str and int ones), so nothing can
+  change them between their shapes and their text.
 * When the C encoder raises, the part is walked again in Python to find where the
   bad value sits; results of ``default()`` from the failed attempt are replayed, so
-  ``default`` is never called twice for one value.
+  ``default`` is never called twice for one value. If ``default`` ran before the
+  attempt was abandoned, the part is first checked to read as it did (``_unchanged``).
 """
 
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Callable, Generator, Mapping
 from itertools import islice
@@ -52,9 +56,8 @@ Encoded = str | Frame
 
 _int_repr = int.__repr__
 _dict_len = dict.__len__
-# json reads a container subclass with its Python encoder when it indents (before 3.13)
-# and with its C encoder otherwise; the two differ for subclasses that lie.
-_PYTHON_READS_INDENTED = sys.version_info < (3, 13)
+_tuple_len = tuple.__len__
+_tuple_item = tuple.__getitem__
 
 
 def _indents_natively() -> bool:
@@ -84,6 +87,11 @@ class _Fallback(Exception):
 
 _FALLBACK = object()  # try_c's answer: walk this part in Python, the C encoder for its parts
 _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find where
+
+# What the C encoder is given for a part that must stream once default() has run (see
+# Walker._unchanged): a string no document holds, written the same by every encoder.
+_HOLE = "streamjson-hole-" + os.urandom(12).hex()
+_HOLE_TEXT = f'"{_HOLE}"'
 
 
 def is_streamed(o: object) -> bool:
@@ -135,6 +143,57 @@ def _first(pair: tuple[Any, Any]) -> Any:
     return pair[0]
 
 
+def _mapping_items(o: dict[Any, Any]) -> list[Any]:
+    """``o.items()`` as a list, as json's C encoder takes a dict subclass's items."""
+    items: Any = o.items()  # a subclass may return anything
+    if type(items) is list:
+        return items
+    try:
+        it = iter(items)
+    except TypeError:
+        raise TypeError(
+            f"{type(o).__name__}.items() returned a non-iterable (type {type(items).__name__})"
+        ) from None
+    return list(it)
+
+
+def _two_tuples(items: list[Any]) -> Generator[tuple[Any, Any], None, None]:
+    """The pairs of a dict subclass's items as json's C encoder reads them: each must be
+    a tuple of two, whose own ``__iter__`` or ``__getitem__`` is never asked."""
+    for item in items:
+        if not issubclass(type(item), tuple) or _tuple_len(item) != 2:
+            raise ValueError("items must return 2-tuples")
+        yield _tuple_item(item, 0), _tuple_item(item, 1)
+
+
+def _unpacked(items: Any) -> Generator[tuple[Any, Any], None, None]:
+    """The pairs of a dict subclass's items as json's Python encoder reads them:
+    ``for key, value in items``."""
+    return ((key, value) for key, value in items)
+
+
+def _c_reads_dicts_live() -> bool:
+    """Whether json's C encoder reads a dict's items as it goes (3.12+) rather than all
+    at once when it starts on the dict (a ``default`` that changes a later value tells)."""
+    if c_make_encoder is None:
+        return True  # json reads every dict with its Python encoder: live
+    probe: dict[str, Any] = {"a": object(), "b": 0}
+
+    def change(o: Any) -> int:
+        probe["b"] = 1
+        return 0
+
+    return json.dumps(probe, default=change) == '{"a": 0, "b": 1}'
+
+
+_C_READS_DICTS_LIVE = _c_reads_dicts_live()
+
+
+def _calls_user_default(options: Options) -> bool:
+    """True unless ``default`` is json's own, which only raises."""
+    return getattr(options.default, "__func__", None) is not json.JSONEncoder.default
+
+
 class Walker:
     """Encodes one document. Holds per-call state only: make one per call."""
 
@@ -172,40 +231,61 @@ class Walker:
             for text in (options.indent or "", options.item_separator, options.key_separator)
         )
         self.use_c = (c_make_encoder is not None or options.fast) and (self.native or self.indent_c)
+        # json's C encoder on 3.10 and 3.11 takes a dict's items when it starts on it, so
+        # a default() that changes a later value is not seen: read the dicts we walk so too.
+        self.dict_snapshots = (
+            not options.python_reads and not _C_READS_DICTS_LIVE and _calls_user_default(options)
+        )
+        self.holes = False  # the C encoder is writing holes (see _hook)
+        self.ran_default = False  # default() ran during this C attempt
+        self.default_calls = 0
 
     # -- the C encoder -----------------------------------------------------------
 
     def c_encoder(self) -> Callable[[Any, int], Any]:
-        """The C encoder; with indent and not ``native``, it writes ``\\x00`` between
-        elements and ``\\x01`` after each key separator (see ``_indented``)."""
+        """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""
         enc = self.c_enc
-        if enc is not None:
-            return enc
-        o = self.opts
-        if o.fast:
-            enc = _fast.batch_encoder(self._hook, o.sort_keys, _Fallback)
-        else:
-            item_sep, key_sep = o.item_separator, o.key_separator
-            if not self.native:
-                item_sep, key_sep = "\x00", key_sep + "\x01"
-            assert c_make_encoder is not None  # else use_c is False and we are not called
-            enc = c_make_encoder(
-                self.c_markers,
-                self._hook,
-                o.encode_str,
-                o.indent if self.native else None,
-                key_sep,
-                item_sep,
-                o.sort_keys,
-                o.skipkeys,
-                o.allow_nan,
-            )
-        self.c_enc = enc
+        if enc is None:
+            enc = self.c_enc = self._make_c_encoder(self._hook)
         return enc
 
+    def _make_c_encoder(self, hook: Callable[[Any], Any]) -> Callable[[Any, int], Any]:
+        """A C encoder for these options; with indent and not ``native``, it writes
+        ``\\x00`` between elements and ``\\x01`` after each key separator (see
+        ``_indented``)."""
+        o = self.opts
+        if o.fast:
+            return _fast.batch_encoder(hook, o.sort_keys, _Fallback)
+        item_sep, key_sep = o.item_separator, o.key_separator
+        if not self.native:
+            item_sep, key_sep = "\x00", key_sep + "\x01"
+        assert c_make_encoder is not None  # else use_c is False and we are not called
+        return c_make_encoder(
+            self.c_markers,
+            hook,
+            o.encode_str,
+            o.indent if self.native else None,
+            key_sep,
+            item_sep,
+            o.sort_keys,
+            o.skipkeys,
+            o.allow_nan,
+        )
+
     def _hook(self, o: Any) -> Any:
-        """``default`` for the C encoder: refuse what must stream, else call ``default``."""
+        """``default`` for the C encoder: refuse what must stream, else call ``default``.
+
+        Once ``default`` has run in an attempt, a part that must stream no longer ends
+        it (that would lose what the encoder read before ``default`` changed anything):
+        the encoder writes a hole there and at every value after it, calling nothing
+        more, and ``_unchanged`` checks the text up to the hole.
+        """
+        if self.holes:
+            return _HOLE
         if is_streamed(o):
+            if self.ran_default:
+                self.holes = True
+                return _HOLE
             raise _Fallback  # a fresh one: a shared instance would keep every traceback
         try:
             result = self.call_default(o)
@@ -213,8 +293,6 @@ class Walker:
             self.attempt[id(o)] = (o, None, exc)
             raise
         self.attempt[id(o)] = (o, result, None)
-        if not self.native and isinstance(result, (list, tuple, dict)) and result:
-            raise _Fallback  # the marker layout cannot indent what default() returned
         return result
 
     def call_default(self, o: Any) -> Any:
@@ -224,6 +302,8 @@ class Walker:
             if hit[2] is not None:
                 raise hit[2]
             return hit[1]
+        self.ran_default = True
+        self.default_calls += 1
         return self.opts.default(o)
 
     def try_c(self, o: Any, each: bool = False, level: int = 0) -> Any:
@@ -232,20 +312,48 @@ class Walker:
         theirs, one a line.
         """
         self.attempt.clear()
-        enc = self.c_encoder()
+        self.ran_default = self.holes = False
         try:
-            chunks = ("\n".join(["".join(enc(item, 0)) for item in o]),) if each else enc(o, level)
+            text = _c_text(self.c_encoder(), o, each, level)
         except Exception as exc:
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
             return _FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else _C_FAILED
-        text = chunks[0] if len(chunks) == 1 else "".join(chunks)
-        if len(text) > self.c_limit:
-            # Slicing, indenting or joining this text would copy it: walk this part in
-            # Python, which writes a long string without a copy.
+        if self.holes or len(text) > self.c_limit:
+            # A part must stream, or the text is so long that slicing, indenting or
+            # joining it would copy it: walk this part in Python (which writes a long
+            # string without a copy), reading it as the C encoder read it.
+            if self.ran_default:
+                self._unchanged(o, each, level, text)
             self._after_c_failure()
             return _FALLBACK
         return text
+
+    def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:
+        """RuntimeError unless ``o`` still reads as ``text`` says, up to its first hole.
+
+        ``default`` ran while the C encoder wrote ``text``, and ``o`` is about to be
+        walked again with those results replayed: a ``default`` that changed a part
+        written before it would make that walk write another document than json's.
+        """
+        attempt = self.attempt
+
+        def replayed(v: Any) -> Any:
+            hit = attempt.get(id(v))
+            return hit[1] if hit is not None and hit[0] is v else _HOLE
+
+        try:
+            again = _c_text(self._make_c_encoder(replayed), o, each, level)
+        except Exception as exc:
+            self._after_c_failure()
+            raise RuntimeError("default() changed the document while it was encoded") from exc
+        end = text.find(_HOLE_TEXT)
+        if end < 0:
+            same = again == text
+        else:
+            same = again.find(_HOLE_TEXT) == end and again[:end] == text[:end]
+        if not same:
+            raise RuntimeError("default() changed the document while it was encoded")
 
     def _after_c_failure(self) -> None:
         if self.c_markers:
@@ -263,17 +371,8 @@ class Walker:
 
     def encode_any(self, o: Any, level: int, use_c: bool) -> Encoded:
         """``encode`` for anything but exact str, int, float, bool and None."""
-        # json's own order of checks, so that subclasses land where json puts them
-        if isinstance(o, str):
-            return self.opts.encode_str(o)
-        if isinstance(o, int):
-            return _int_repr(o)
-        if isinstance(o, float):
-            return self.opts.floatstr(o)
-        if isinstance(o, (list, tuple, dict)):
-            t = type(o)
-            if t is not list and t is not tuple and t is not dict:
-                return self._subclass(o, level, use_c)
+        t = type(o)
+        if t is list or t is tuple or t is dict:
             if not o:
                 return "{}" if t is dict else "[]"
             if use_c:
@@ -282,31 +381,48 @@ class Walker:
                     return text
                 use_c = text is _FALLBACK
             if isinstance(o, dict):
-                pairs = iter(sorted(o.items()) if self.opts.sort_keys else o.items())
-                return self._frame(self._object, pairs, level, use_c, o)
+                items: Any = o.items()
+                if self.opts.sort_keys:
+                    items = sorted(items)
+                elif self.dict_snapshots:
+                    items = list(items)
+                return self._frame(self._object, iter(items), level, use_c, o)
             return self._frame(self._array, iter(o), level, use_c, o, o)
+        # json's own order of checks, so that subclasses land where json puts them
+        is_a = self.opts.is_a
+        if is_a(o, str):
+            return self.opts.encode_str(o)
+        if is_a(o, int):
+            return _int_repr(o)
+        if is_a(o, float):
+            return self.opts.float_subclass_str(o)
+        if is_a(o, (list, tuple, dict)):
+            return self._subclass(o, level, use_c)
         return self._encode_other(o, level, use_c)
 
     def _subclass(self, o: Any, level: int, use_c: bool) -> Encoded:
         """A subclass of list, tuple or dict, read the way json reads it: with bool()
         and iteration where json's Python encoder writes, else as its C encoder does
         (a dict's real size, then ``items()``; a list or tuple's items by iteration)."""
-        is_dict = isinstance(o, dict)
-        if self.opts.indent is not None and _PYTHON_READS_INDENTED:
+        is_dict = not self.opts.is_a(o, (list, tuple))
+        python_reads = self.opts.python_reads
+        if python_reads:
             if not o:
                 return "{}" if is_dict else "[]"
             elements: Any = o.items() if is_dict else o
         elif is_dict:
             if not _dict_len(o):
                 return "{}"
-            elements = list(o.items())
+            elements = _mapping_items(o)
         else:
             elements = list(iter(o))
             if not elements:
                 return "[]"
         if not is_dict:
             return self._frame(self._array, iter(elements), level, use_c, o)
-        pairs = iter(sorted(elements) if self.opts.sort_keys else elements)
+        if self.opts.sort_keys:
+            elements = sorted(elements)
+        pairs = _unpacked(elements) if python_reads else _two_tuples(elements)
         return self._frame(self._object, pairs, level, use_c, o)
 
     def _encode_other(self, o: Any, level: int, use_c: bool) -> Encoded:
@@ -408,10 +524,14 @@ class Walker:
         (JSON text never holds a raw control character anywhere else). The items'
         shapes say which pieces of that text belong to which container: enough to
         put each piece on its line, indented for its depth. ``_FALLBACK`` when a
-        shape can't be told.
+        shape can't be told, which includes every value that would run Python code
+        (``default``, a subclass's methods) while the C encoder writes: nothing can
+        change the items between their shapes and their text.
         """
         opts = self.opts
-        found = shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys)
+        found = shapes(
+            items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
+        )
         if found is None:
             return _FALLBACK
         text = self.try_c(items)
@@ -437,13 +557,19 @@ class Walker:
         opener = parts[0][0]
         parts[0] = parts[0][1:]
         parts[-1] = parts[-1][:-1]  # the same piece as parts[0] when there is one
-        for offset, inner in reversed(shape[1]):
-            end = offset + inner[0]
-            sub = parts[offset:end]
-            key = ""
-            if opener == "{":
-                key, _, sub[0] = sub[0].partition("\x01")
-            parts[offset:end] = [key + self._rebuilt(sub, inner, level + 1)]
+        if shape[1]:
+            out: list[str] = []
+            p = 0
+            for offset, inner in shape[1]:
+                out += parts[p:offset]
+                p = offset + inner[0]
+                sub = parts[offset:p]
+                key = ""
+                if opener == "{":
+                    key, _, sub[0] = sub[0].partition("\x01")
+                out.append(key + self._rebuilt(sub, inner, level + 1))
+            out += parts[p:]
+            parts = out
         open_, sep, close = self.lines[level] if level < len(self.lines) else self._lines(level)
         return opener + open_ + sep.join(parts) + close + _CLOSER[opener]
 
@@ -517,12 +643,15 @@ class Walker:
                 if not batch:
                     break
                 loc[0] = start = index
+                calls = self.default_calls
                 item_c = use_c
                 if use_c:
                     text = self._batch(batch, level, lines)
                     if type(text) is str:
-                        if resizable is not None and len(resizable) != length:
-                            length = _still_holds(resizable, start, batch)
+                        if resizable is not None and (
+                            len(resizable) != length or self.default_calls != calls
+                        ):
+                            length = _still_holds(resizable, start, batch, length)
                         yield head + text
                         head = sep
                         index += len(batch)
@@ -544,8 +673,10 @@ class Walker:
                     index += 1
                 if parts:
                     yield "".join(parts)
-                if resizable is not None and len(resizable) != length:
-                    length = _still_holds(resizable, start, batch)
+                if resizable is not None and (
+                    len(resizable) != length or self.default_calls != calls
+                ):
+                    length = _still_holds(resizable, start, batch, length)
         except BaseException:
             if isinstance(owned, GeneratorType):
                 owned.close()
@@ -591,6 +722,7 @@ class Walker:
                     if key is None:
                         skipped = True
                         continue
+                head += encode_str(key) + key_sep  # json writes the key first
                 loc[0] = key
                 scalar = scalars.get(type(value))
                 out = (
@@ -598,7 +730,6 @@ class Walker:
                     if scalar is not None
                     else self.encode_any(value, level + 1, use_c)
                 )
-                head += encode_str(key) + key_sep
                 if type(out) is str and len(out) < big:
                     parts.append(head + out)
                     if len(parts) >= PARTS:
@@ -650,6 +781,8 @@ class Walker:
                     self._array(source, level - 1, self.use_c, loc, None, root, True),
                     loc,
                 )
+            elif level == 0 and isinstance(root, str):  # json.dumps asks this of the top value
+                out = self.opts.encode_str(root)
             else:
                 out = self.encode(root, level, self.use_c)
             if isinstance(out, str):
@@ -698,17 +831,28 @@ class Walker:
             yield "".join(buf)
 
 
-def _still_holds(lst: list[Any], start: int, batch: list[Any]) -> int:
-    """The length of ``lst``, which changed while ``batch`` (read from ``start`` on) was
-    encoded; RuntimeError when it no longer holds those items there.
+def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> str:
+    """The text of ``o`` at ``level`` from ``enc``; with ``each``, of each item of ``o``
+    (at level 0), one a line."""
+    if each:
+        return "\n".join(["".join(enc(item, 0)) for item in o])
+    chunks = enc(o, level)  # a list, or a tuple from 3.12 on
+    text: str = chunks[0] if len(chunks) == 1 else "".join(chunks)
+    return text
+
+
+def _still_holds(lst: list[Any], start: int, batch: list[Any], length: int) -> int:
+    """The length of ``lst``, which ``default()`` may have changed while ``batch`` (read
+    from ``start`` on) was encoded; RuntimeError when it no longer holds those items there.
 
     json reads a list's items one at a time and writes what it holds at that moment;
-    the walker reads a batch ahead, so the text of items the list has since dropped
-    or moved would be wrong.
+    the walker reads a batch ahead, so the text of items the list has since dropped,
+    moved or replaced would be wrong.
     """
     now = lst[start : start + len(batch)]
     if len(now) != len(batch) or any(map(is_not, now, batch)):
-        raise RuntimeError("list changed size during iteration")
+        changed = "size" if len(lst) != length else "items"
+        raise RuntimeError(f"list changed {changed} during iteration")
     return len(lst)
 
 

@@ -207,16 +207,23 @@ def test_nan_keys_and_float_keys() -> None:
     assert_same_as_json({math.nan: 1}, allow_nan=False)
 
 
-def test_a_dict_mutated_while_streamed_is_an_error_not_a_wrong_document() -> None:
-    big = {str(i): i for i in range(10_000)}  # too big to hand to the C encoder whole
+def test_a_dict_mutated_while_streamed_is_jsons_text_or_an_error_not_a_wrong_document() -> None:
+    def run(dumps: Callable[..., str]) -> tuple[str, Any]:
+        big = {str(i): i for i in range(10_000)}  # too big to hand to the C encoder whole
 
-    def grow(o: Any) -> Any:
-        big["new" + str(len(big))] = 0
-        return "x"
+        def grow(o: Any) -> Any:
+            big["new" + str(len(big))] = 0
+            return "x"
 
-    big["z"] = object()
-    with pytest.raises(RuntimeError, match="changed size"):
-        "".join(streamjson.iterencode({"data": big}, default=grow))
+        big["z"] = object()
+        return outcome(lambda: dumps({"data": big}, default=grow))
+
+    # json's C encoder takes the items when it starts on the dict before 3.12, and
+    # reads them as it goes from 3.12 on
+    expected = run(json.dumps)
+    for name, driver in DRIVERS.items():
+        got = run(driver)
+        assert got == expected or got[1][0] is RuntimeError, name
 
 
 nested = st.recursive(sts.scalars, sts.containers, max_leaves=12)  # one to several deep
