@@ -1,10 +1,13 @@
 """What ijson reads: the input's bytes, handed over in chunks, counted, and made safe.
 
 :class:`ParserInput` keeps where it is (byte, line, column) and the last bytes it
-handed over, for error messages; disguises lone surrogate escapes for ijson's C
-backend (:mod:`._surrogates`); can hand over one byte at a time from an offset, to
-find exactly where the parser fails; and raises :class:`ValueTooBig` once the value
-being built spans more bytes than its ``guard``.
+handed over, for error messages; makes ijson's C backend (yajl) give json's verdict
+and values: form feed and vertical tab, which yajl takes for whitespace, become a
+byte it refuses; a line break after the last byte makes yajl refuse a string left
+open after the document (it would ignore it); lone surrogate escapes are disguised
+(:mod:`._surrogates`) and numbers it cannot convert hidden (:mod:`._numbers`). It
+can also hand over one byte at a time from an offset, to find exactly where the
+parser fails.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from ._numbers import NUMBER_BYTES, Numbers
 from ._surrogates import disguise, may_need_disguise, unfinished_end
 
 READ_SIZE = 64 * 1024
@@ -21,34 +25,29 @@ EXCERPT = 24  # bytes of context in an error message
 
 _READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 _CONTINUATION = bytes(range(0x80, 0xC0))
+_NOT_WHITESPACE = bytes.maketrans(b"\x0b\x0c", b"\x01\x01")  # refused in and out of strings
 
 
 class InputError(Exception):
     """Reading (or decompressing) the input failed."""
 
 
-class ValueTooBig(Exception):
-    """The value being built spans more than the input's ``guard`` bytes."""
-
-
 class ParserInput:
     """The bytes ijson reads, with the position of what it has been given so far.
 
     ``slow_from``: from that byte offset on, hand over one byte at a time (to find
-    exactly where the parser fails).
+    exactly where the parser fails). ``exact``: how hidden numbers are given back.
+    ``on_hide`` is called the first time anything is disguised or hidden: from then
+    on strings must go through ``restore_surrogates`` and numbers through
+    ``numbers.converter``.
     """
 
-    def __init__(self, stream: Any, slow_from: int | None = None) -> None:
-        self.restart(stream, slow_from)
-
-    def restart(self, stream: Any, slow_from: int | None = None) -> None:
-        """Read ``stream`` from its start: forget everything about the previous one."""
+    def __init__(self, stream: Any, slow_from: int | None = None, exact: bool = False) -> None:
         self.stream = stream
         self.slow_from = slow_from
-        self.pending = b""  # read by ``first_byte``, not handed over yet
-        self.guard: int | None = None  # raise ValueTooBig past this many bytes...
-        self.since_value = 0  # ...since the last value was built (the caller resets it)
-        self.disguised = False  # a lone surrogate was disguised
+        self.numbers = Numbers(exact)
+        self.hiding = False  # something was disguised or hidden
+        self.on_hide: Callable[[], None] | None = None
         self.held = b""
         self.offset = 0  # input bytes handed over
         self.line = 1
@@ -61,7 +60,6 @@ class ParserInput:
         self.last_line = 1
         self.last_col = 0
         self.before = b""  # the bytes handed over before ``last`` (a few)
-        self.on_disguise: Callable[[], None] | None = None
 
     def read(self, size: int = -1) -> bytes:
         """Up to ``size`` bytes for ijson (never an unfinished escape at the end)."""
@@ -74,28 +72,21 @@ class ParserInput:
             if self.slow_from is not None:
                 ahead = self.offset + len(self.held)
                 want = 1 if ahead >= self.slow_from else min(size, self.slow_from - ahead)
-            data = self._read(want) if not self.pending else self.pending
-            self.pending = b""
+            data = self._read(want)
             if not data:
                 if self.held:
                     data, self.held = self.held, b""
                     return self._hand_over(data)
+                if self.eof:
+                    return b""
+                # Whitespace for yajl, unless a string is open: then an error, as for json.
                 self.eof = True
-                return b""
+                return b"\n"
             buf = self.held + data if self.held else data
-            cut = unfinished_end(buf)
+            cut = min(unfinished_end(buf), len(buf.rstrip(NUMBER_BYTES)))
             self.held = buf[cut:]
             if cut:
                 return self._hand_over(buf[:cut])
-
-    def first_byte(self) -> bytes:
-        """The first byte that is not whitespace (b"" for none), read ahead of ijson."""
-        while True:
-            data = self._read(READ_SIZE)
-            self.pending += data
-            stripped = self.pending.lstrip()
-            if stripped or not data:
-                return stripped[:1]
 
     def _read(self, size: int) -> bytes:
         """Up to ``size`` bytes of the stream; failing to read them is an InputError."""
@@ -106,10 +97,6 @@ class ParserInput:
         return data
 
     def _hand_over(self, data: bytes) -> bytes:
-        if self.guard is not None:
-            self.since_value += len(data)
-            if self.since_value > self.guard:
-                raise ValueTooBig
         self.before = (self.before + self.last)[-EXCERPT:]
         self.last, self.last_start = data, self.offset
         self.last_line, self.last_col = self.line, self.col
@@ -119,12 +106,18 @@ class ParserInput:
             self.head += data[: 3 - len(self.head)]
         if not self.content and data.strip():
             self.content = True
+        if b"\x0b" in data or b"\x0c" in data:
+            data = data.translate(_NOT_WHITESPACE)
+        hidden = self.numbers.count
+        data = self.numbers.hide(data)
         if may_need_disguise(data):
             data = disguise(data)
-            self.disguised = True
-            if self.on_disguise is not None:
-                self.on_disguise()
-                self.on_disguise = None
+        elif self.numbers.count == hidden:
+            return data
+        if not self.hiding:
+            self.hiding = True
+            if self.on_hide is not None:
+                self.on_hide()
         return data
 
     def where_last(self) -> str:

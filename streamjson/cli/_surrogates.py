@@ -11,14 +11,11 @@ exact.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 _MARK = 0x10F800 - 0xD800
-_MAYBE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
-    rb"|\\u[dD][bB][fF][eEfF]|\xf4\x8f[\xa0-\xbf]"
-)
+# Anything _ESCAPES may rewrite (a pair is rewritten or not by _ESCAPES alone, which
+# knows how many backslashes come before it).
+_MAYBE = re.compile(rb"\\u[dD][89a-fA-F]|\xf4\x8f[\xa0-\xbf]")
 _ESCAPES = re.compile(
     rb"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?"
     rb"|(?<!\\)((?:\\\\)*)\\u([dD][c-fC-F][0-9a-fA-F]{2})"
@@ -85,28 +82,3 @@ def restore_surrogates(text: str) -> str:
         return text
     text = _MARKERS.sub(_undisguise, text)
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-def restore_value(value: Any) -> Any:
-    """:func:`restore_surrogates` on every string and key of a built value, in place."""
-    if isinstance(value, str):
-        return restore_surrogates(value)
-    todo = [value]
-    while todo:
-        container = todo.pop()
-        if isinstance(container, list):
-            for i, item in enumerate(container):
-                if isinstance(item, str):
-                    container[i] = restore_surrogates(item)
-                elif isinstance(item, (list, dict)):
-                    todo.append(item)
-        elif isinstance(container, dict):
-            members = list(container.items())
-            container.clear()
-            for key, item in members:
-                if isinstance(item, str):
-                    item = restore_surrogates(item)
-                elif isinstance(item, (list, dict)):
-                    todo.append(item)
-                container[restore_surrogates(key)] = item
-    return value
