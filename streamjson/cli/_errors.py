@@ -93,15 +93,15 @@ def locate(
     if source.rereadable:
         again = ParserInput(None, slow_from=first.last_start)
         again.head = first.head  # it may fail before it has read a whole BOM
-        try:
-            with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack:
+            try:
                 again.stream = source.reopen(stack)
                 collections.deque(parse(again), maxlen=0)
-        except Exception as second:  # the same failure, found byte by byte
-            if is_parse_error(second):
-                if again.eof:
-                    return locate(source, again, second, parse)
-                return f"{again.where_last()}: {reason(second, again)}"
+            except Exception as second:  # the same failure, found byte by byte
+                if is_parse_error(second):
+                    if again.eof:
+                        return locate(source, again, second, parse)
+                    return f"{again.where_last()}: {reason(second, again)}"
     return (
         f"between byte {first.last_start} and byte {first.offset} (lines "
         f"{first.last_line} to {first.line}): {reason(exc, first)}"

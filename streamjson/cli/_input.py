@@ -12,6 +12,7 @@ parser fails.
 
 from __future__ import annotations
 
+import contextlib
 import lzma
 import zlib
 from collections.abc import Callable
@@ -122,17 +123,40 @@ class ParserInput:
 
     def where_last(self) -> str:
         """Where the last byte handed over is: line, column, byte offset, and the text
-        that leads to it."""
+        that leads to it (to the end of the character it starts, if it starts one)."""
         data = self.last
         k = len(data) - 1
         line, col = _advance(self.last_line, self.last_col, data[:k])
         col += _chars(data[k:])
-        return f"line {line}, column {col} (byte {self.last_start + k}), {self.excerpt()}"
+        rest = b""
+        _, missing = _unfinished(data)
+        if missing:
+            with contextlib.suppress(*_READ_ERRORS):
+                rest = self.stream.read(missing)
+        return f"line {line}, column {col} (byte {self.last_start + k}), {self.excerpt(rest)}"
 
-    def excerpt(self) -> str:
-        """The last few bytes handed over, for a person to find the place."""
-        text = (self.before + self.last)[-EXCERPT:].decode("utf-8", "replace").lstrip()
+    def excerpt(self, rest: bytes = b"") -> str:
+        """The last few bytes handed over (then ``rest``), whole characters only, for a
+        person to find the place."""
+        data = ((self.before + self.last)[-EXCERPT:] + rest).lstrip(_CONTINUATION)
+        start, missing = _unfinished(data)
+        if missing:  # the input ends inside a character
+            data = data[:start]
+        text = data.decode("utf-8", "replace").lstrip()
         return "after " + repr(text) if text else "at the start"
+
+
+def _unfinished(data: bytes) -> tuple[int, int]:
+    """Where the last character of UTF-8 ``data`` starts, and how many of its bytes are
+    missing (0: it is whole)."""
+    for back in range(1, min(len(data), 4) + 1):
+        byte = data[-back]
+        if byte < 0x80 or byte >= 0xF8:
+            break
+        if byte >= 0xC0:
+            need = 2 if byte < 0xE0 else 3 if byte < 0xF0 else 4
+            return len(data) - back, max(need - back, 0)
+    return len(data), 0
 
 
 def _advance(line: int, col: int, data: bytes) -> tuple[int, int]:

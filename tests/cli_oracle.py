@@ -1,0 +1,76 @@
+"""The command run in-process (many inputs per process, for speed) and json's answer
+for the same input: the oracle of the corpus and fuzz tests."""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+from streamjson.cli import main
+
+UNTOUCHED = b"OUTFILE as it was\n"
+
+# The options compared, and the json.dumps arguments json.tool gives for each.
+OPTIONS: dict[tuple[str, ...], dict[str, Any]] = {
+    (): {"indent": 4},
+    ("--compact",): {"indent": None, "separators": (",", ":")},
+    ("--sort-keys",): {"indent": 4, "sort_keys": True},
+    ("--no-ensure-ascii",): {"indent": 4, "ensure_ascii": False},
+    ("--tab",): {"indent": "\t"},
+    ("--no-indent", "--sort-keys"): {"indent": None, "sort_keys": True},
+    ("--indent", "2"): {"indent": 2},
+}
+
+
+def run_cli(data: bytes, options: tuple[str, ...], tmp: Path) -> tuple[int, bytes | None, str]:
+    """Exit status, OUTFILE's bytes (None if left untouched) and standard error of
+    ``streamjson OPTIONS INFILE OUTFILE`` on ``data``, run in this process."""
+    infile, outfile = tmp / "in.json", tmp / "out.json"
+    infile.write_bytes(data)
+    outfile.write_bytes(UNTOUCHED)
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err):
+        status = main([*options, str(infile), str(outfile)])
+    out = outfile.read_bytes()
+    return status, None if out == UNTOUCHED else out, err.getvalue()
+
+
+def loads(data: bytes) -> tuple[bool, Any]:
+    """json's verdict on ``data`` as json.tool reads it (UTF-8 text): (valid, value)."""
+    try:
+        return True, json.loads(data.decode("utf-8"))
+    except (ValueError, RecursionError):
+        return False, None
+
+
+def expected(value: Any, options: tuple[str, ...]) -> bytes | None:
+    """json.tool's bytes for ``value`` with ``options`` (None: it cannot write them)."""
+    try:
+        return (json.dumps(value, **OPTIONS[options]) + "\n").encode("utf-8")
+    except UnicodeEncodeError:  # a lone surrogate written without escapes
+        return None
+
+
+def has_literal_nan(data: bytes) -> bool:
+    """Whether ``data`` spells NaN or Infinity, which json reads and streamjson refuses
+    (its one documented difference in verdict)."""
+    return b"NaN" in data or b"Infinity" in data
+
+
+def check_same_as_json(data: bytes, options: tuple[str, ...], tmp: Path) -> None:
+    """The command gives json's verdict and json.tool's bytes on ``data``; where json
+    refuses, exit status 1, one error line, OUTFILE untouched."""
+    valid, value = loads(data)
+    want = expected(value, options) if valid else None
+    status, out, err = run_cli(data, options, tmp)
+    if want is not None:
+        assert (status, out, err) == (0, want, ""), (data, options)
+    elif valid and has_literal_nan(data) and status == 1:
+        assert "NaN and Infinity are not JSON" in err or "invalid" in err, err
+    else:
+        assert status == 1, (data, options, out)
+        assert out is None, (data, options)
+        assert err.startswith("streamjson: error: ") and err.count("\n") == 1, err
