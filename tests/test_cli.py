@@ -438,7 +438,7 @@ def test_lone_surrogates_are_read_like_json_across_any_chunk_boundary(step: int)
     data = text.encode("utf-8")
     inp = ParserInput(Trickle(data, step))
     reader = _events.EventReader(backend().basic_parse(inp))
-    inp.on_hide = lambda: setattr(reader, "strings", restore_surrogates)
+    inp.on_disguise = lambda: setattr(reader, "strings", restore_surrogates)
     assert reader.value(whole=True) == json.loads(text)
     assert inp.offset == len(data)
 

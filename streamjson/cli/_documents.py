@@ -49,7 +49,8 @@ def documents(
         parse_function(args)(inp), exact_numbers=args.exact_numbers, sort_keys=sort_keys
     )
     reader.max_depth = args.max_depth
-    inp.on_hide = lambda: _restore_from_now_on(inp, reader)
+    inp.on_disguise = lambda: setattr(reader, "strings", restore_surrogates)
+    inp.on_hide_number = lambda: setattr(reader, "number", inp.numbers.converter(reader.number))
     if args.to_lines is not None:
         return _counted(PrefixedValues(reader, args.to_lines), args.to_lines), _nothing
     if not reads_several(args):
@@ -57,12 +58,6 @@ def documents(
     if args.from_lines:  # one array of the values
         return iter([reader.values()]), _nothing
     return reader.values(), _nothing
-
-
-def _restore_from_now_on(inp: ParserInput, reader: EventReader) -> None:
-    """Have ``reader`` restore what ``inp`` disguised or hid, from the first time it does."""
-    reader.strings = restore_surrogates
-    reader.number = inp.numbers.converter(reader.number)
 
 
 def _one(reader: EventReader) -> Iterator[Any]:

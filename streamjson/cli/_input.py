@@ -38,17 +38,17 @@ class ParserInput:
 
     ``slow_from``: from that byte offset on, hand over one byte at a time (to find
     exactly where the parser fails). ``exact``: how hidden numbers are given back.
-    ``on_hide`` is called the first time anything is disguised or hidden: from then
-    on strings must go through ``restore_surrogates`` and numbers through
-    ``numbers.converter``.
+    ``on_disguise`` is called the first time a surrogate is disguised (from then on
+    strings must go through ``restore_surrogates``), ``on_hide_number`` the first time
+    a number is hidden (numbers must then go through ``numbers.converter``).
     """
 
     def __init__(self, stream: Any, slow_from: int | None = None, exact: bool = False) -> None:
         self.stream = stream
         self.slow_from = slow_from
         self.numbers = Numbers(exact)
-        self.hiding = False  # something was disguised or hidden
-        self.on_hide: Callable[[], None] | None = None
+        self.on_disguise: Callable[[], None] | None = None  # called at the first of each
+        self.on_hide_number: Callable[[], None] | None = None
         self.held = b""
         self.offset = 0  # input bytes handed over
         self.line = 1
@@ -111,14 +111,14 @@ class ParserInput:
             data = data.translate(_NOT_WHITESPACE)
         hidden = self.numbers.count
         data = self.numbers.hide(data)
+        if self.numbers.count != hidden and self.on_hide_number is not None:
+            self.on_hide_number()
+            self.on_hide_number = None
         if may_need_disguise(data):
             data = disguise(data)
-        elif self.numbers.count == hidden:
-            return data
-        if not self.hiding:
-            self.hiding = True
-            if self.on_hide is not None:
-                self.on_hide()
+            if self.on_disguise is not None:
+                self.on_disguise()
+                self.on_disguise = None
         return data
 
     def where_last(self) -> str:

@@ -13,9 +13,13 @@ from __future__ import annotations
 import re
 
 _MARK = 0x10F800 - 0xD800
-# Anything _ESCAPES may rewrite (a pair is rewritten or not by _ESCAPES alone, which
-# knows how many backslashes come before it).
-_MAYBE = re.compile(rb"\\u[dD][89a-fA-F]|\xf4\x8f[\xa0-\xbf]")
+# Whether _ESCAPES may rewrite anything: a lone-looking surrogate escape, a pair
+# ijson misreads, a marker, or a surrogate escape right after a backslash (which may
+# or may not be an escape: _ESCAPES counts the backslashes).
+_MAYBE = re.compile(  # one leading byte (\\ or \xf4) for the regex engine to scan for
+    rb"\xf4\x8f[\xa0-\xbf]|\\(?:u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)u[dD][c-fC-F]|u[dD][bB][fF][eEfF]|\\u[dD][89a-fA-F])"
+)
 _ESCAPES = re.compile(
     rb"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?"
     rb"|(?<!\\)((?:\\\\)*)\\u([dD][c-fC-F][0-9a-fA-F]{2})"
