@@ -6,10 +6,24 @@ from __future__ import annotations
 import contextlib
 import io
 import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
 from pathlib import Path
 from typing import Any
 
+import streamjson
 from streamjson.cli import main
+
+# Children import the package the tests import, wherever it lives.
+ENV = {
+    **os.environ,
+    "PYTHONPATH": os.pathsep.join(
+        [str(Path(streamjson.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
+    ),
+}
 
 UNTOUCHED = b"OUTFILE as it was\n"
 
@@ -74,3 +88,31 @@ def check_same_as_json(data: bytes, options: tuple[str, ...], tmp: Path) -> None
         assert status == 1, (data, options, out)
         assert out is None, (data, options)
         assert err.startswith("streamjson: error: ") and err.count("\n") == 1, err
+
+
+def measured(command: list[str]) -> tuple[int, bytes, bytes, float, int]:
+    """Status, stdout, stderr, wall seconds and peak RSS (KiB) of ``command``, started by
+    a fresh small launcher (a child's peak RSS counts from its parent's size)."""
+    with tempfile.TemporaryDirectory() as tmp:
+        out, err, rss = (Path(tmp) / name for name in ("out", "err", "rss"))
+        start = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-c", _LAUNCHER, str(out), str(err), str(rss), *command],
+            env=ENV,
+            check=True,
+            timeout=300,
+        )
+        wall = time.perf_counter() - start
+        status, peak = map(int, rss.read_text().split())
+        return status, out.read_bytes(), err.read_bytes(), wall, peak
+
+
+_LAUNCHER = """
+import os, subprocess, sys
+out, err, rss = sys.argv[1:4]
+with open(out, "wb") as o, open(err, "wb") as e:
+    p = subprocess.Popen(sys.argv[4:], stdout=o, stderr=e)
+    _, status, usage = os.wait4(p.pid, 0)
+with open(rss, "w") as f:
+    f.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
+"""

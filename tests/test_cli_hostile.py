@@ -6,11 +6,8 @@ from __future__ import annotations
 
 import gzip
 import json
-import subprocess
 import sys
-import tempfile
 import threading
-import time
 import tracemalloc
 from pathlib import Path
 from typing import Any
@@ -19,8 +16,8 @@ import ijson  # type: ignore[import-untyped]
 import pytest
 
 import streamjson
-from tests.cli_oracle import check_same_as_json, run_cli
-from tests.test_cli import ENV, ERROR_LINE
+from tests.cli_oracle import check_same_as_json, measured, run_cli
+from tests.test_cli import ERROR_LINE
 
 MIB = 1024  # ru_maxrss is in KiB
 
@@ -37,31 +34,8 @@ MODES: dict[str, list[str]] = {
 
 
 def run_child(*args: Any) -> tuple[int, bytes, bytes, float, int]:
-    """Status, stdout, stderr, wall seconds and peak RSS (KiB) of the command, run by a
-    fresh small launcher (a child's peak RSS starts from its parent's)."""
-    with tempfile.TemporaryDirectory() as tmp:
-        out, err, rss = (Path(tmp) / name for name in ("out", "err", "rss"))
-        start = time.perf_counter()
-        subprocess.run(
-            [sys.executable, "-c", _LAUNCHER, str(out), str(err), str(rss), *map(str, args)],
-            env=ENV,
-            check=True,
-            timeout=300,
-        )
-        wall = time.perf_counter() - start
-        status, peak = map(int, rss.read_text().split())
-        return status, out.read_bytes(), err.read_bytes(), wall, peak
-
-
-_LAUNCHER = """
-import os, subprocess, sys
-out, err, rss = sys.argv[1:4]
-with open(out, "wb") as o, open(err, "wb") as e:
-    p = subprocess.Popen([sys.executable, "-m", "streamjson", *sys.argv[4:]], stdout=o, stderr=e)
-    _, status, usage = os.wait4(p.pid, 0)
-with open(rss, "w") as f:
-    f.write(f"{os.waitstatus_to_exitcode(status)} {usage.ru_maxrss}")
-"""
+    """Status, stdout, stderr, wall seconds and peak RSS (KiB) of the command."""
+    return measured([sys.executable, "-m", "streamjson", *map(str, args)])
 
 
 def deep(kind: str, depth: int, closed: bool = True) -> str:
