@@ -90,6 +90,8 @@ def json_answer(text: str, **kw: Any) -> str:
         b"[" + b"1" * 700 + b".5, -" + b"2" * 700 + b"e-3]",
         b"[0" + b"1" * 700 + b"]",
         b"[1.2.3" + b"4" * 700 + b"]",
+        b" 9e9999999999999999999-" + b"9" * 700 + b" ",  # found by the fuzz: two numbers
+        b"[1e99999999999-1, 7]",
     ],
     ids=lambda v: repr(v)[:40],
 )

@@ -70,12 +70,23 @@ class Numbers:
         return data[:pos] + _TOKENS.sub(self._hide, data[pos:])
 
     def _hide(self, match: re.Match[bytes]) -> bytes:
-        token = match.group()
-        if token[:1] == b'"' or _GATE.search(token) is None or not _NUMBER.fullmatch(token):
-            return token  # a string, a number ijson reads, or not a number at all
-        self.count += 1
-        self.kept[self.count] = token.decode("ascii")
-        return b"%de%d" % (self.count, MARK)
+        """A run of number bytes outside strings, its numbers to hide hidden. The run is
+        cut as the parser cuts it (each number as long as it can be: ``1-2`` is two), up
+        to where it stops being numbers (the parser fails there)."""
+        run = match.group()
+        if run[:1] == b'"' or _GATE.search(run) is None:
+            return run  # a string, or only numbers ijson converts
+        parts = []
+        pos = 0
+        while (number := _NUMBER.match(run, pos)) is not None:
+            token = number.group()
+            if _GATE.search(token) is not None:
+                self.count += 1
+                self.kept[self.count] = token.decode("ascii")
+                token = b"%de%d" % (self.count, MARK)
+            parts.append(token)
+            pos = number.end()
+        return b"".join(parts) + run[pos:]
 
     def converter(self, number: Callable[[Decimal], Any]) -> Callable[[Decimal], Any]:
         """``number`` (how the reader turns a ``Decimal`` into a value), taught placeholders."""
