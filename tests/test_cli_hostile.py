@@ -131,6 +131,7 @@ def test_the_error_context_never_splits_a_character(tmp_path: Path) -> None:
 # -- depth ---------------------------------------------------------------------------
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("kind", ["arrays", "objects", "both"])
 def test_10000_levels_give_json_bytes(kind: str, tmp_path: Path) -> None:
     text = deep(kind, 10_000)
@@ -158,7 +159,6 @@ def write_input(path: Path, text: str, compressed: bool) -> Path:
     return path
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("closed", [True, False], ids=["closed", "unclosed"])
 @pytest.mark.parametrize("mode", [*MODES, "gzip"])
 def test_100000_levels_are_refused_in_one_line_in_bounded_memory(
@@ -177,7 +177,6 @@ def test_100000_levels_are_refused_in_one_line_in_bounded_memory(
     assert not (tmp_path / "out.json").exists()
 
 
-@pytest.mark.slow
 def test_max_depth_raises_the_limit(tmp_path: Path) -> None:
     text = deep("arrays", 100_000)
     source = write_input(tmp_path / "deep.json", text, False)
@@ -215,7 +214,6 @@ def test_iterencode_events_is_linear_in_memory_at_any_depth() -> None:
 # -- numbers -------------------------------------------------------------------------
 
 
-@pytest.mark.slow
 @pytest.mark.parametrize("mode", [*MODES, "gzip", "exact"])
 def test_a_2_million_digit_integer_is_written_as_read(mode: str, tmp_path: Path) -> None:
     digits = "7" * 2_000_000
