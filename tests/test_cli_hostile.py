@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import gzip
 import json
+import json.encoder
+import json.scanner
 import sys
 import threading
 import tracemalloc
@@ -46,20 +48,31 @@ def deep(kind: str, depth: int, closed: bool = True) -> str:
 
 
 def json_answer(text: str, **kw: Any) -> str:
-    """json.dumps(json.loads(text)) with a stack deep enough for 10,000 levels."""
+    """json.dumps(json.loads(text)) at any depth: json's pure-Python scanner and encoder
+    (its C ones stop at a fixed C recursion limit from 3.12), on a thread with a big stack."""
     result: list[str] = []
 
     def work() -> None:
-        sys.setrecursionlimit(200_000)
-        result.append(json.dumps(json.loads(text), **kw))
+        decoder = json.JSONDecoder()
+        decoder.scan_once = json.scanner.py_make_scanner(decoder)
+        value = decoder.decode(text)
+        saved = json.encoder.c_make_encoder
+        json.encoder.c_make_encoder = None  # type: ignore[attr-defined]
+        try:
+            result.append(json.dumps(value, **kw))
+        finally:
+            json.encoder.c_make_encoder = saved  # type: ignore[attr-defined]
 
-    threading.stack_size(512 * 1024 * 1024)
+    limit = sys.getrecursionlimit()
+    sys.setrecursionlimit(200_000)
+    threading.stack_size(1024 * 1024 * 1024)
     try:
         thread = threading.Thread(target=work)
         thread.start()
         thread.join()
     finally:
         threading.stack_size(0)
+        sys.setrecursionlimit(limit)
     return result[0]
 
 

@@ -60,6 +60,8 @@ def reason(exc: BaseException, inp: ParserInput) -> str:
     for prefix in ("parse error: ", "lexical error: "):
         first = first.removeprefix(prefix)
     first = first.rstrip(".")
+    if inp.adjacent:
+        return "expected whitespace between two JSON values"
     if inp.eof and not inp.content:
         return "empty input: expected a JSON value"
     if inp.head.startswith(b"\xef\xbb\xbf") and inp.offset <= 3:
@@ -91,7 +93,7 @@ def locate(
             where += ", " + first.excerpt()
         return f"{where}: {reason(exc, first)}"
     if source.rereadable:
-        again = ParserInput(None, slow_from=first.last_start)
+        again = ParserInput(None, slow_from=first.last_start, several=first.several)
         again.head = first.head  # it may fail before it has read a whole BOM
         with contextlib.ExitStack() as stack:
             try:

@@ -18,6 +18,7 @@ import zlib
 from collections.abc import Callable
 from typing import Any
 
+from ._adjacent import Adjacency
 from ._numbers import NUMBER_BYTES, Numbers
 from ._surrogates import disguise, may_need_disguise, unfinished_end
 
@@ -38,13 +39,24 @@ class ParserInput:
 
     ``slow_from``: from that byte offset on, hand over one byte at a time (to find
     exactly where the parser fails). ``exact``: how hidden numbers are given back.
+    ``several``: the input is values one after the other (JSON Lines); two written
+    back to back are refused.
     ``on_disguise`` is called the first time a surrogate is disguised (from then on
     strings must go through ``restore_surrogates``), ``on_hide_number`` the first time
     a number is hidden (numbers must then go through ``numbers.converter``).
     """
 
-    def __init__(self, stream: Any, slow_from: int | None = None, exact: bool = False) -> None:
+    def __init__(
+        self,
+        stream: Any,
+        slow_from: int | None = None,
+        exact: bool = False,
+        several: bool = False,
+    ) -> None:
         self.stream = stream
+        self.several = several  # values one after the other: each needs whitespace before
+        self.adjacency = Adjacency() if several else None
+        self.adjacent = False  # two values were found back to back
         self.slow_from = slow_from
         self.numbers = Numbers(exact)
         self.on_disguise: Callable[[], None] | None = None  # called at the first of each
@@ -109,6 +121,11 @@ class ParserInput:
             self.content = True
         if b"\x0b" in data or b"\x0c" in data:
             data = data.translate(_NOT_WHITESPACE)
+        if self.adjacency is not None:
+            at = self.adjacency.find(data, self.numbers.in_string)
+            if at is not None:  # a byte the parser refuses, right there
+                self.adjacent = True
+                data = data[:at] + b"\x01" + data[at:]
         hidden = self.numbers.count
         data = self.numbers.hide(data)
         if self.numbers.count != hidden and self.on_hide_number is not None:

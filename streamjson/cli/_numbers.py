@@ -36,10 +36,11 @@ _GATE = re.compile(rb"[0-9]{%d}|[eE][-+]?[0-9]{9}" % LONG)
 _SHAPES = bytes.maketrans(b"0123456789eE+-", b"0000000000eess")
 _SIGNS = (b"0" * LONG, b"e" + b"0" * 9, b"es" + b"0" * 9)
 _NUMBER = re.compile(rb"-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][-+]?[0-9]+)?")
-_STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*'
+STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*'
+"""A string's opening quote and text (the closing quote not included)."""
 _STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
-_OUTSIDE = re.compile(rb'(?:[^"]+|' + _STRING + rb'")*', re.DOTALL)
-_TOKENS = re.compile(_STRING + rb'(?:"|\Z)|[-+.eE0-9]+', re.DOTALL)
+_OUTSIDE = re.compile(rb'(?:[^"]+|' + STRING + rb'")*', re.DOTALL)
+_TOKENS = re.compile(STRING + rb'(?:"|\Z)|[-+.eE0-9]+', re.DOTALL)
 NUMBER_BYTES = b"-+.eE0123456789"
 """The bytes a number is made of: a run of them at the end of a chunk waits for the next."""
 

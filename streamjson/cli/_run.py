@@ -58,7 +58,7 @@ def run(
     to_stdout = args.outfile == "-"
     show = args.progress or (sys.stderr.isatty() and not (to_stdout and sys.stdout.isatty()))
     progress = Progress(source.raw, source.size, sys.stderr) if show else None
-    inp = ParserInput(None, exact=args.exact_numbers)
+    inp = ParserInput(None, exact=args.exact_numbers, several=reads_several(args))
     sink = open_sink(sys.stdout.buffer if to_stdout else args.outfile)
     try:
         # Leaving the sink with an exception discards what a path target got.
