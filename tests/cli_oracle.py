@@ -68,17 +68,50 @@ def expected(value: Any, options: tuple[str, ...]) -> bytes | None:
         return None
 
 
+_WHITESPACE = " \t\n\r"
+
+
+def lines_expected(data: bytes) -> bytes | None:
+    """``--json-lines --compact``'s bytes for ``data``: the values separated by JSON
+    whitespace, each written on its line (None where json refuses them)."""
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError:
+        return None
+    decoder = json.JSONDecoder()
+    out = []
+    pos = len(text) - len(text.lstrip(_WHITESPACE))
+    try:
+        while pos < len(text):
+            value, end = decoder.raw_decode(text, pos)
+            if end < len(text) and text[end] not in _WHITESPACE:
+                return None  # values back to back
+            out.append(json.dumps(value, separators=(",", ":")) + "\n")
+            pos = end + len(text[end:]) - len(text[end:].lstrip(_WHITESPACE))
+    except (ValueError, RecursionError):
+        return None
+    return "".join(out).encode()
+
+
 def has_literal_nan(data: bytes) -> bool:
     """Whether ``data`` spells NaN or Infinity, which json reads and streamjson refuses
     (its one documented difference in verdict)."""
     return b"NaN" in data or b"Infinity" in data
 
 
+LINES = ("--json-lines", "--compact")
+
+
 def check_same_as_json(data: bytes, options: tuple[str, ...], tmp: Path) -> None:
     """The command gives json's verdict and json.tool's bytes on ``data``; where json
-    refuses, exit status 1, one error line, OUTFILE untouched."""
-    valid, value = loads(data)
-    want = expected(value, options) if valid else None
+    refuses, exit status 1, one error line, OUTFILE untouched. With ``LINES``, json's
+    answer is that of each value separated by whitespace."""
+    if options == LINES:
+        want = lines_expected(data)
+        valid = want is not None
+    else:
+        valid, value = loads(data)
+        want = expected(value, options) if valid else None
     status, out, err = run_cli(data, options, tmp)
     if valid and has_literal_nan(data) and status == 1:
         assert "NaN and Infinity are not JSON" in err, err

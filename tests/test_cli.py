@@ -53,8 +53,14 @@ def streamjson_cmd(
 
 
 def json_tool(*args: Any, stdin: bytes | None = None) -> subprocess.CompletedProcess[bytes]:
+    argv = list(map(str, args))
+    if "--json-lines" in argv and sys.version_info[:3] == (3, 13, 0) and stdin is None:
+        # 3.13.0's json.tool fails on --json-lines INFILE ("I/O operation on closed
+        # file", a CPython bug fixed in 3.13.1): give it the file on standard input.
+        infile = Path(argv.pop(next(i for i, a in enumerate(argv) if Path(a).is_file())))
+        stdin = infile.read_bytes()
     return subprocess.run(
-        [sys.executable, "-m", "json.tool", *map(str, args)],
+        [sys.executable, "-m", "json.tool", *argv],
         input=stdin,
         capture_output=True,
         timeout=120,

@@ -15,7 +15,7 @@ from pathlib import Path
 from hypothesis import given
 from hypothesis import strategies as st
 
-from tests.cli_oracle import OPTIONS, check_same_as_json
+from tests.cli_oracle import LINES, OPTIONS, check_same_as_json
 
 WHITESPACE = st.sampled_from([" ", "\t", "\n", "\r", "", "", "\f", "\v", "\u00a0"])
 ESCAPES = st.sampled_from(
@@ -69,10 +69,12 @@ def documents(draw: st.DrawFn) -> bytes:
                     data[where] = byte
     if draw(st.booleans()):
         data += draw(st.sampled_from([b"", b'"', b' "abc', b"]", b"1", b" ", b"\f"]))
+    if draw(st.integers(0, 4)) == 0:  # several values, for --json-lines
+        data += draw(st.sampled_from([b"", b" ", b"\n", b"\r\n"])) + draw(documents())
     return bytes(data)
 
 
-@given(text=documents(), options=st.sampled_from(list(OPTIONS)))
+@given(text=documents(), options=st.sampled_from([*OPTIONS, LINES]))
 def test_same_verdict_and_bytes_as_json(text: bytes, options: tuple[str, ...]) -> None:
     with tempfile.TemporaryDirectory() as tmp:
         check_same_as_json(text, options, Path(tmp))

@@ -18,7 +18,7 @@ import ijson  # type: ignore[import-untyped]
 import pytest
 
 import streamjson
-from tests.cli_oracle import check_same_as_json, measured, run_cli
+from tests.cli_oracle import LINES, check_same_as_json, measured, run_cli
 from tests.test_cli import ERROR_LINE
 
 MIB = 1024  # ru_maxrss is in KiB
@@ -119,6 +119,18 @@ def test_json_lines_modes_refuse_what_json_refuses(mode: str, text: bytes, tmp_p
     status, out, err = run_cli(text, tuple(MODES[mode]), tmp_path)
     assert (status, out) == (1, None)
     assert ERROR_LINE.match("streamjson: error: " + err.split("streamjson: error: ")[-1])
+
+
+@pytest.mark.parametrize(
+    "text",
+    [b"[]1", b"1-1", b"[][]", b'"a""b"', b"truefalse", b"nulltrue", b"{}[]", b"012", b"-01",
+     b'"x"[1]', b'[1]"x"', b'{"a":"}{"}\n{"b":1}{}', b"1 2\n3" + b"4" * 700 + b"[]"],
+)  # fmt: skip
+def test_json_lines_refuse_values_back_to_back(text: bytes, tmp_path: Path) -> None:
+    check_same_as_json(text, LINES, tmp_path)
+    status, out, err = run_cli(text, ("--from-lines",), tmp_path)
+    assert (status, out) == (1, None)
+    assert "expected whitespace between two JSON values" in err
 
 
 def test_exact_numbers_keep_any_exponent(tmp_path: Path) -> None:

@@ -44,6 +44,13 @@ _REASONS = {  # yajl's words, and ours
 }
 
 
+_STRING_ERRORS = (
+    "invalid character inside string",
+    "inside a string, '\\' occurs before a character which it may not",
+    "invalid (non-hex) character occurs after '\\u' inside string",
+)
+
+
 def is_parse_error(exc: BaseException) -> bool:
     """Whether ``exc`` says the input is not valid JSON (rather than a bug or I/O)."""
     return isinstance(exc, (ijson.JSONError, UnicodeDecodeError))
@@ -60,6 +67,8 @@ def reason(exc: BaseException, inp: ParserInput) -> str:
     for prefix in ("parse error: ", "lexical error: "):
         first = first.removeprefix(prefix)
     first = first.rstrip(".")
+    if inp.eof and first in _STRING_ERRORS:  # at the line break after the last byte
+        return "the JSON text ends inside a string (unterminated string)"
     if inp.adjacent:
         return "expected whitespace between two JSON values"
     if inp.eof and not inp.content:
