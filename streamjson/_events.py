@@ -36,6 +36,9 @@ if TYPE_CHECKING:
 
 LOOKAHEAD = 4096
 """Events read ahead to decide whether a container is small enough to build whole."""
+BUILT_DEPTH = 64
+"""Levels of nesting built whole at most: deeper containers stay lazy, so that the text
+of a deep value is written as it is read, never held (indented, it grows as depth²)."""
 
 Event = tuple[str, Any]
 Read = Callable[[], Any]
@@ -47,6 +50,14 @@ _ENDS = frozenset(("end_map", "end_array"))
 
 class EventError(ValueError):
     """The events do not describe one well-formed JSON value."""
+
+
+class DepthError(EventError):
+    """The value nests deeper than the reader's ``max_depth``."""
+
+    def __init__(self, limit: int) -> None:
+        super().__init__(f"more than {limit} levels of nesting")
+        self.limit = limit
 
 
 def iterencode_events(
@@ -97,7 +108,8 @@ class EventReader:
     """Turns ijson ``basic_parse`` events into values for the walker, lazily.
 
     ``strings``, when set, is applied to every string and key as it is read (the
-    command line uses it to restore escapes its reader had to disguise).
+    command line uses it to restore escapes its reader had to disguise). A value
+    nesting deeper than ``max_depth`` (None: no limit) raises :class:`DepthError`.
     """
 
     def __init__(
@@ -107,6 +119,7 @@ class EventReader:
         self.number: Callable[[Decimal], Any] = _raw_number if exact_numbers else float
         self.sort_keys = sort_keys
         self.strings: Callable[[str], str] | None = None
+        self.max_depth: int | None = None
 
     def value(self, *, whole: bool = False) -> Any:
         """Read the next value of the stream: its first event must come next."""
@@ -126,8 +139,11 @@ class EventReader:
         if item is not _END:
             raise EventError(f"events continue after the end of the value: {item!r}")
 
-    def read(self, event: str, value: Any, source: Source, whole: bool = False) -> Any:
-        """The value that starts with ``(event, value)``; the rest comes from ``source``."""
+    def read(
+        self, event: str, value: Any, source: Source, whole: bool = False, level: int = 1
+    ) -> Any:
+        """The value that starts with ``(event, value)``; the rest comes from ``source``.
+        ``level``: the nesting level a container starting there has (1 at the top)."""
         if event == "number":
             return self.number(value) if type(value) is Decimal else value
         if event == "string":
@@ -135,18 +151,23 @@ class EventReader:
         if event == "boolean" or event == "null":
             return value
         if event in _STARTS:
-            return self.build(event == "start_map", source, whole)
+            return self.build(event == "start_map", source, whole, level)
         raise EventError(f"unexpected event {event!r}: expected the start of a value")
 
-    def build(self, is_map: bool, source: Source, whole: bool = False) -> Any:
-        """Read a container whose start event was just read: a plain dict or list if
-        it ends within LOOKAHEAD events (or ``whole``), else a lazy one that reads on.
+    def build(self, is_map: bool, source: Source, whole: bool = False, level: int = 1) -> Any:
+        """Read a container whose start event was just read (at nesting ``level``): a
+        plain dict or list if it ends within LOOKAHEAD events and BUILT_DEPTH levels
+        (or ``whole``), else a lazy one that reads on.
 
         With ``sort_keys`` objects are always read whole, so only arrays stay lazy.
         """
         next_ = source.next
         budget = sys.maxsize if whole else LOOKAHEAD  # members left before cutting off
-        number = self.number
+        deepest = sys.maxsize if whole else BUILT_DEPTH
+        limit = self.max_depth
+        room = sys.maxsize if limit is None else limit - level  # levels left below this one
+        if room < 0:
+            raise DepthError(limit)  # type: ignore[arg-type]
         sort_keys = self.sort_keys
         stack: list[tuple[bool, Any, Any]] = []
         maps_open = int(is_map)
@@ -172,7 +193,7 @@ class EventReader:
                     event, value = next_()
                 if event == "number":
                     if type(value) is Decimal:
-                        value = number(value)
+                        value = self.number(value)  # read each time: a hook may replace it
                 elif event == "string":
                     if self.strings is not None:
                         value = self.strings(value)
@@ -181,6 +202,11 @@ class EventReader:
                     is_map = event == "start_map"
                     maps_open += is_map
                     container = {} if is_map else []
+                    if len(stack) >= deepest and not (sort_keys and maps_open):
+                        stack.append((is_map, container, None))
+                        return _lazy_chain(self, source, stack, level)
+                    if len(stack) > room:
+                        raise DepthError(limit)  # type: ignore[arg-type]
                     continue
                 elif event == closes:
                     value = container
@@ -196,7 +222,7 @@ class EventReader:
                 budget -= 1
                 if budget <= 0 and not (sort_keys and maps_open):
                     stack.append((is_map, container, None))
-                    return _lazy_chain(self, source, stack)
+                    return _lazy_chain(self, source, stack, level)
         except StopIteration:
             raise EventError("the events end inside a container") from None
         except (TypeError, ValueError) as exc:
@@ -233,12 +259,18 @@ class _Lazy:
     off; it is the last of the ``done`` members and reads from the same source.
     """
 
-    __slots__ = ("child", "done", "ended", "last", "pos", "reader", "source", "started")
+    __slots__ = ("child", "done", "ended", "last", "level", "pos", "reader", "source", "started")
 
     def __init__(
-        self, reader: EventReader, source: Source, done: list[Any], child: _Lazy | None
+        self,
+        reader: EventReader,
+        source: Source,
+        done: list[Any],
+        child: _Lazy | None,
+        level: int,
     ) -> None:
         self.reader = reader
+        self.level = level  # its nesting level: its members' containers are one deeper
         self.source = source
         self.done: list[Any] | None = done
         self.pos = 0
@@ -322,7 +354,7 @@ class _LazyArray(_Lazy):
         event, value = item
         if event is None:
             return value
-        return _remember(self, self.reader.read(event, value, self.source))
+        return _remember(self, self.reader.read(event, value, self.source, level=self.level + 1))
 
 
 class _LazyPairs(_Lazy):
@@ -349,7 +381,7 @@ class _LazyPairs(_Lazy):
         if item is _END:
             raise EventError("the events end inside an object")
         event, value = _unpack(item)
-        return key, _remember(self, reader.read(event, value, self.source))
+        return key, _remember(self, reader.read(event, value, self.source, level=self.level + 1))
 
 
 class _Values:
@@ -377,35 +409,36 @@ class _Values:
 
 
 def prefixed_values(
-    parsed: Iterable[tuple[str, str, Any]],
+    events: Iterable[Event],
     prefix: str,
     *,
     exact_numbers: bool = False,
     sort_keys: bool = False,
 ) -> tuple[EventReader, PrefixedValues]:
-    """The values found at ``prefix`` in ijson ``parse`` events, as ``ijson.items`` finds them,
-    but lazy. Returns the iterator and the reader behind it (to set its ``strings`` hook).
+    """The values found at ``prefix`` in ijson ``basic_parse`` events, as ``ijson.items``
+    finds them (keys and ``item`` joined with dots), but lazy. Returns the reader (to
+    set its ``strings`` hook) and the iterator.
     """
-    stream = iter(parsed)
-    reader = EventReader(
-        ((event, value) for _, event, value in stream),
-        exact_numbers=exact_numbers,
-        sort_keys=sort_keys,
-    )
-    return reader, PrefixedValues(reader, stream, prefix)
+    reader = EventReader(events, exact_numbers=exact_numbers, sort_keys=sort_keys)
+    return reader, PrefixedValues(reader, prefix)
 
 
 class PrefixedValues:
-    """The values at a prefix; see :func:`prefixed_values`."""
+    """The values at a prefix; see :func:`prefixed_values`.
 
-    __slots__ = ("last", "prefix", "reader", "stream")
+    Only the levels the prefix can name are tracked (a path of ``n`` parts has at
+    least ``n - 1`` dots); below them just the depth, so memory and time do not grow
+    with the nesting as ijson's prefix strings do.
+    """
 
-    def __init__(
-        self, reader: EventReader, stream: Iterator[tuple[str, str, Any]], prefix: str
-    ) -> None:
+    __slots__ = ("depth", "last", "levels", "parts", "prefix", "reader")
+
+    def __init__(self, reader: EventReader, prefix: str) -> None:
         self.reader = reader
-        self.stream = stream
         self.prefix = prefix
+        self.levels = prefix.count(".") + 1 if prefix else 0
+        self.parts: list[str] = []  # the path of the containers open, down to ``levels``
+        self.depth = 0  # containers open
         self.last: _Lazy | None = None
 
     def __iter__(self) -> PrefixedValues:
@@ -415,24 +448,29 @@ class PrefixedValues:
         if self.last is not None:
             settle(self.last)
             self.last = None
-        prefix = self.prefix
         reader = self.reader
-        for path, event, value in self.stream:
-            if path == prefix and event not in _ENDS and event != "map_key":
-                return _remember(self, reader.read(event, value, reader.source))
-        raise StopIteration
-
-    def skip(self, count: int) -> None:
-        """Pass over the first ``count`` values at the prefix without building them."""
-        prefix = self.prefix
-        if not count:
-            return
-        for path, event, _ in self.stream:
-            if path == prefix and (event in _ENDS or event in _SCALARS):
-                count -= 1  # a value at the prefix ends here
-                if not count:
-                    return
-        raise EventError(f"{count} values fewer at {prefix!r} than expected")
+        source = reader.source
+        parts = self.parts
+        levels = self.levels
+        depth = self.depth
+        try:
+            while True:
+                event, value = _unpack(source.next())
+                if event == "map_key":
+                    if depth <= levels:
+                        parts[-1] = value if reader.strings is None else reader.strings(value)
+                elif event in _ENDS:
+                    if depth <= levels:
+                        parts.pop()
+                    depth -= 1
+                elif depth <= levels and ".".join(parts) == self.prefix:
+                    return _remember(self, reader.read(event, value, source, level=depth + 1))
+                elif event in _STARTS:
+                    depth += 1
+                    if depth <= levels:
+                        parts.append("item" if event == "start_array" else "")
+        finally:
+            self.depth = depth
 
 
 def _remember(holder: _Lazy | _Values | PrefixedValues, value: Any) -> Any:
@@ -450,17 +488,20 @@ def settle(lazy: _Lazy) -> None:
         lazy.buffer_rest()
 
 
-def _lazy_chain(reader: EventReader, source: Source, frames: list[tuple[bool, Any, Any]]) -> Any:
-    """Turn the containers still open at the cut-off (outermost first) into lazy ones."""
+def _lazy_chain(
+    reader: EventReader, source: Source, frames: list[tuple[bool, Any, Any]], level: int
+) -> Any:
+    """Turn the containers still open at the cut-off (outermost first, the first at
+    nesting ``level``) into lazy ones."""
     child: _Lazy | None = None
-    for is_map, container, key in reversed(frames):
+    for depth, (is_map, container, key) in reversed(list(enumerate(frames, level))):
         if child is not None:
             if is_map:
                 container[key] = child.value()
             else:
                 container.append(child.value())
         done = list(container.items()) if is_map else container
-        child = (_LazyPairs if is_map else _LazyArray)(reader, source, done, child)
+        child = (_LazyPairs if is_map else _LazyArray)(reader, source, done, child, depth)
     assert child is not None
     return child.value()
 

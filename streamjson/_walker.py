@@ -79,6 +79,7 @@ BIG_TEXT = 1 << 20  # see Walker.big
 PARTS = 256  # a frame yields its text after at most this many members, to keep chunks small
 
 _CLOSER = {"[": "]", "{": "}"}
+_CACHED_LEVELS = 64  # indentation kept per level up to here (deeper: O(depth) each, not depth²)
 
 
 class _Fallback(Exception):
@@ -499,7 +500,8 @@ class Walker:
         if cached is None:
             inner = "\n" + indent * (level + 1)
             cached = open_ + inner, self.opts.item_separator + inner, "\n" + indent * level + close
-            self.bracket_cache[open_, level] = cached
+            if level < _CACHED_LEVELS:
+                self.bracket_cache[open_, level] = cached
         return cached
 
     # -- batches ---------------------------------------------------------------------
@@ -574,7 +576,9 @@ class Walker:
         return opener + open_ + sep.join(parts) + close + _CLOSER[opener]
 
     def _lines(self, level: int) -> tuple[str, str, str]:
-        """``brackets("", "", level)``, kept in ``self.lines`` for ``_rebuilt``."""
+        """``brackets("", "", level)``, kept in ``self.lines`` for ``_rebuilt`` (shallow levels)."""
+        if level >= _CACHED_LEVELS:
+            return self.brackets("", "", level)
         while len(self.lines) <= level:
             self.lines.append(self.brackets("", "", len(self.lines)))
         return self.lines[level]
@@ -667,8 +671,13 @@ class Walker:
                     else:
                         parts.append(head)
                         yield "".join(parts)
-                        parts = []
-                        yield out
+                        parts, head = [], ""
+                        if level >= _CACHED_LEVELS:  # deep: no O(level) text held below
+                            open_ = sep = close = ""
+                            yield out
+                            open_, sep, close = self.brackets("[", "]", level)
+                        else:
+                            yield out
                     head = sep
                     index += 1
                 if parts:
@@ -738,8 +747,13 @@ class Walker:
                 else:
                     parts.append(head)
                     yield "".join(parts)
-                    parts = []
-                    yield out
+                    parts, head = [], ""
+                    if level >= _CACHED_LEVELS:  # deep: no O(level) text held below
+                        open_ = sep = close = ""
+                        yield out
+                        open_, sep, close = self.brackets("{", "}", level)
+                    else:
+                        yield out
                 head = sep
                 first = False
             # json opens a non-empty dict before it skips keys: "{" + newline, closed.

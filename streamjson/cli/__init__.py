@@ -11,15 +11,16 @@ How the pieces fit:
 * :mod:`._source` opens INFILE (decompressing by suffix), and opens it again when
   it can; :mod:`._progress` draws how much of it has been read.
 * :class:`._input.ParserInput` is what ijson reads: it counts where it is (byte,
-  line, column) for error messages, and disguises the escapes ijson's C backend
-  would mangle (lone surrogates such as ``"\\ud800"``, which json keeps); strings
-  are restored as they are read (:mod:`._surrogates`).
+  line, column) for error messages, and keeps ijson's C parser (yajl) to json's
+  verdict and values: no form feed or vertical tab as whitespace, no string left open
+  after the document, lone surrogates such as ``"\\ud800"`` disguised and restored
+  (:mod:`._surrogates`), numbers ijson cannot convert hidden and kept as text
+  (:mod:`._numbers`).
 * A document is a sequence of values written one after the other: the elements
   of a top-level array, JSON Lines documents, or the records at a --to-lines
-  prefix. From a file, each is built by ijson's C builder (the fast path) until
-  one is too big to hold or holds a number a double cannot; then the file is read
-  again and the rest streamed (:func:`._documents.built_then_streamed`). Anything
-  else goes through :mod:`streamjson._events`, which turns events into lazy values.
+  prefix. Each is read from ijson's ``basic_parse`` events by
+  :class:`streamjson._events.EventReader`, which turns them into lazy values (memory
+  follows the values held and the depth, linearly); deeper than --max-depth is refused.
 * The walker writes each document and a newline, exactly what json.tool writes
   (:mod:`._run`). The output goes through ``open_sink``: a path is written
   atomically, so a failure or Ctrl-C leaves OUTFILE as it was.

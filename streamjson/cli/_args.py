@@ -7,6 +7,8 @@ import os
 from typing import Any
 
 PROG = "streamjson"
+MAX_DEPTH = 10_000
+"""Levels of nesting read by default (json itself stops near 1,000: RecursionError)."""
 
 _UNSET: Any = object()
 
@@ -106,12 +108,28 @@ def build_parser() -> argparse.ArgumentParser:
         help="keep every number's digits as written (no rounding through float)",
     )
     parser.add_argument(
+        "--max-depth",
+        type=_positive,
+        default=MAX_DEPTH,
+        metavar="N",
+        help=f"refuse input nested more than N levels deep (default: {MAX_DEPTH}); memory "
+        "grows by about 2 KiB a level",
+    )
+    parser.add_argument(
         "--progress",
         action="store_true",
         help="show a progress bar on standard error (the default when it is a "
         "terminal and the output is not)",
     )
     return parser
+
+
+def _positive(text: str) -> int:
+    """A whole number of at least 1, for argparse."""
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be at least 1: {text}")
+    return value
 
 
 def dump_options(parser: argparse.ArgumentParser, args: argparse.Namespace) -> dict[str, Any]:

@@ -1,26 +1,18 @@
-"""The documents to write, read lazily from the input: built fast where that is safe,
-streamed event by event where it is not."""
+"""The documents to write, read lazily from ijson's ``basic_parse`` events."""
 
 from __future__ import annotations
 
 import argparse
-import contextlib
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
 
 import ijson  # type: ignore[import-untyped]
 
-from .._events import EventReader, PrefixedValues, prefixed_values
+from .._events import EventReader, PrefixedValues
 from ._args import PROG, reads_several
-from ._input import ParserInput, ValueTooBig
-from ._progress import Progress
-from ._source import Source
-from ._surrogates import restore_surrogates, restore_value
-
-GUARD = 512 * 1024
-"""Bytes of input one value built by ijson's C builder may span; a bigger one is streamed."""
-_FLOAT_LIMITS = ("integer overflow", "numeric (floating point) overflow")  # with use_float
+from ._input import ParserInput
+from ._surrogates import restore_surrogates
 
 
 def backend() -> Any:
@@ -44,94 +36,28 @@ def parse_function(args: argparse.Namespace) -> Callable[[ParserInput], Iterator
 
 
 def documents(
-    args: argparse.Namespace,
-    source: Source,
-    inp: ParserInput,
-    sort_keys: bool,
-    progress: Progress | None,
+    args: argparse.Namespace, inp: ParserInput, sort_keys: bool
 ) -> tuple[Iterator[Any], Callable[[], None]]:
-    """The lazy documents to write, one a line, and the check to run after them.
+    """The lazy documents to write, one a line, and the check to run after them:
+    the values at the --to-lines prefix, the JSON Lines documents (as one array with
+    --from-lines), or the one document.
 
-    A file that can be read twice takes the fast path for the values it is made
-    of (elements of a top-level array, JSON Lines documents, records at the
-    --to-lines prefix): see :func:`built_then_streamed`. Anything else is streamed
-    event by event.
+    Only events are read (never ijson's prefixed ``parse``, whose path strings grow
+    with the square of the depth), so memory follows the values held, not the nesting.
     """
-    several = reads_several(args)
-    prefix = args.to_lines if args.to_lines is not None else "" if several else None
-    fast = source.rereadable and not args.exact_numbers
-    if prefix is None and fast and inp.first_byte() == b"[":
-        prefix = "item"
-    if prefix is not None and fast:
-        values = built_then_streamed(source, inp, prefix, several, sort_keys, progress)
-    elif prefix is not None:
-        values = streamed(inp, prefix, several, args.exact_numbers, sort_keys)
-    else:
-        numbers = {"exact_numbers": args.exact_numbers, "sort_keys": sort_keys}
-        reader = EventReader(parse_function(args)(inp), **numbers)
-        _restore_strings_once_disguised(inp, reader)
-        return _one(reader), reader.expect_end
-    if args.to_lines is not None:
-        return _counted(values, args.to_lines), _nothing
-    if args.from_lines or not several:  # one array of the values
-        return iter([values]), _nothing
-    return values, _nothing
-
-
-def streamed(
-    inp: ParserInput, prefix: str, several: bool, exact_numbers: bool, sort_keys: bool
-) -> PrefixedValues:
-    """The values at ``prefix``, each read lazily from ijson's events."""
-    parsed = backend().parse(inp, multiple_values=several)
-    reader, found = prefixed_values(
-        parsed, prefix, exact_numbers=exact_numbers, sort_keys=sort_keys
+    reader = EventReader(
+        parse_function(args)(inp), exact_numbers=args.exact_numbers, sort_keys=sort_keys
     )
-    _restore_strings_once_disguised(inp, reader)
-    return found
-
-
-def built_then_streamed(
-    source: Source,
-    inp: ParserInput,
-    prefix: str,
-    several: bool,
-    sort_keys: bool,
-    progress: Progress | None,
-) -> Iterator[Any]:
-    """The values at ``prefix``, each built whole by ijson's C builder (the fast path:
-    a few times quicker than building from events in Python) while that is safe.
-
-    It stops being safe at a value that spans more than GUARD bytes of input (it
-    would be held whole), or at a number a C double or int64 cannot hold (ijson's
-    ``use_float`` refuses it). Then the input is read again from the start and the
-    values after those already yielded are streamed event by event, to the end.
-    """
-    built = 0
-    try:
-        inp.guard = GUARD
-        for value in backend().items(inp, prefix, multiple_values=several, use_float=True):
-            inp.since_value = 0
-            built += 1
-            yield restore_value(value) if inp.disguised else value
-        return
-    except ValueTooBig:
-        pass
-    except ijson.IncompleteJSONError as exc:
-        if not str(exc).startswith(tuple("parse error: " + e for e in _FLOAT_LIMITS)):
-            raise
-    finally:
-        inp.guard = None
-    with contextlib.ExitStack() as stack:
-        inp.restart(source.reopen(stack, progress))
-        values = streamed(inp, prefix, several, False, sort_keys)
-        values.skip(built)
-        yield from values
-
-
-def _restore_strings_once_disguised(inp: ParserInput, reader: EventReader) -> None:
-    """Have ``reader`` restore surrogates in its strings from the moment ``inp``
-    first disguises one."""
+    reader.max_depth = args.max_depth
     inp.on_disguise = lambda: setattr(reader, "strings", restore_surrogates)
+    inp.on_hide_number = lambda: setattr(reader, "number", inp.numbers.converter(reader.number))
+    if args.to_lines is not None:
+        return _counted(PrefixedValues(reader, args.to_lines), args.to_lines), _nothing
+    if not reads_several(args):
+        return _one(reader), reader.expect_end
+    if args.from_lines:  # one array of the values
+        return iter([reader.values()]), _nothing
+    return reader.values(), _nothing
 
 
 def _one(reader: EventReader) -> Iterator[Any]:

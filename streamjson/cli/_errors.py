@@ -44,6 +44,13 @@ _REASONS = {  # yajl's words, and ours
 }
 
 
+_STRING_ERRORS = (
+    "invalid character inside string",
+    "inside a string, '\\' occurs before a character which it may not",
+    "invalid (non-hex) character occurs after '\\u' inside string",
+)
+
+
 def is_parse_error(exc: BaseException) -> bool:
     """Whether ``exc`` says the input is not valid JSON (rather than a bug or I/O)."""
     return isinstance(exc, (ijson.JSONError, UnicodeDecodeError))
@@ -60,6 +67,10 @@ def reason(exc: BaseException, inp: ParserInput) -> str:
     for prefix in ("parse error: ", "lexical error: "):
         first = first.removeprefix(prefix)
     first = first.rstrip(".")
+    if inp.eof and first in _STRING_ERRORS:  # at the line break after the last byte
+        return "the JSON text ends inside a string (unterminated string)"
+    if inp.adjacent:
+        return "expected whitespace between two JSON values"
     if inp.eof and not inp.content:
         return "empty input: expected a JSON value"
     if inp.head.startswith(b"\xef\xbb\xbf") and inp.offset <= 3:
@@ -91,17 +102,17 @@ def locate(
             where += ", " + first.excerpt()
         return f"{where}: {reason(exc, first)}"
     if source.rereadable:
-        again = ParserInput(None, slow_from=first.last_start)
+        again = ParserInput(None, slow_from=first.last_start, several=first.several)
         again.head = first.head  # it may fail before it has read a whole BOM
-        try:
-            with contextlib.ExitStack() as stack:
+        with contextlib.ExitStack() as stack:
+            try:
                 again.stream = source.reopen(stack)
                 collections.deque(parse(again), maxlen=0)
-        except Exception as second:  # the same failure, found byte by byte
-            if is_parse_error(second):
-                if again.eof:
-                    return locate(source, again, second, parse)
-                return f"{again.where_last()}: {reason(second, again)}"
+            except Exception as second:  # the same failure, found byte by byte
+                if is_parse_error(second):
+                    if again.eof:
+                        return locate(source, again, second, parse)
+                    return f"{again.where_last()}: {reason(second, again)}"
     return (
         f"between byte {first.last_start} and byte {first.offset} (lines "
         f"{first.last_line} to {first.line}): {reason(exc, first)}"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import errno
 import sys
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -11,6 +12,7 @@ from typing import Any
 import ijson  # type: ignore[import-untyped]
 
 from .._encode import refuse_async
+from .._events import DepthError
 from .._options import Options, make_encoder
 from .._sinks import open_sink
 from .._types import Chunk
@@ -29,10 +31,6 @@ WRITE_SIZE = 64 * 1024
 def main(argv: list[str] | None = None) -> int:
     """Run the command with ``argv`` (default: ``sys.argv[1:]``); return the exit status."""
     argv = sys.argv[1:] if argv is None else argv
-    # ijson's C parser crashes on an integer over Python's digit limit (4300 by
-    # default) instead of raising; without the limit such integers are written exactly.
-    if hasattr(sys, "set_int_max_str_digits"):
-        sys.set_int_max_str_digits(0)
     parser = build_parser()
     args = parser.parse_args(argv)
     options = dump_options(parser, args)
@@ -60,7 +58,7 @@ def run(
     to_stdout = args.outfile == "-"
     show = args.progress or (sys.stderr.isatty() and not (to_stdout and sys.stdout.isatty()))
     progress = Progress(source.raw, source.size, sys.stderr) if show else None
-    inp = ParserInput(None)
+    inp = ParserInput(None, exact=args.exact_numbers, several=reads_several(args))
     sink = open_sink(sys.stdout.buffer if to_stdout else args.outfile)
     try:
         # Leaving the sink with an exception discards what a path target got.
@@ -72,7 +70,7 @@ def run(
             if progress is not None:
                 stack.callback(progress.finish)
             inp.stream = source.stream(progress if progress is not None else source.raw)
-            convert(args, source, inp, progress, write, options)
+            convert(args, inp, write, options)
         if to_stdout:
             sys.stdout.buffer.flush()
     except KeyboardInterrupt:
@@ -80,9 +78,13 @@ def run(
         return fail("interrupted" + kept, 130)
     except BrokenPipeError:
         silence_stdout()
-        return 1
+        return errno.EPIPE  # json.tool's status
     except InputError as exc:
         return fail(f"{source.label}: cannot read: {exc}")
+    except DepthError as exc:
+        return fail(
+            f"{source.label}: before byte {inp.offset}: {exc} (the limit: --max-depth raises it)"
+        )
     except Exception as exc:
         if is_parse_error(exc):
             return fail(f"{source.label}: {locate(source, inp, exc, parse_function(args))}")
@@ -96,14 +98,12 @@ def run(
 
 def convert(
     args: argparse.Namespace,
-    source: Source,
     inp: ParserInput,
-    progress: Progress | None,
     write: Callable[[str], None],
     options: dict[str, Any],
 ) -> None:
     """Read the documents from ``inp`` and write each with ``write``, then a newline."""
-    root, check = documents(args, source, inp, options["sort_keys"], progress)
+    root, check = documents(args, inp, options["sort_keys"])
     walker = Walker(Options(make_encoder(**options)))
     chunks: Iterator[Chunk]
     if options["indent"] is None and (args.json_lines or args.to_lines is not None):

@@ -12,8 +12,6 @@ import sys
 from collections.abc import Callable
 from typing import IO, Any
 
-from ._progress import Progress
-
 _DECOMPRESSORS: dict[str, Callable[[Any], Any]] = {
     ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
     ".bz2": lambda raw: bz2.BZ2File(raw, "rb"),
@@ -57,18 +55,15 @@ class Source:
         decompress = _DECOMPRESSORS.get(os.path.splitext(self.name)[1].lower())
         return raw if decompress is None else decompress(raw)
 
-    def reopen(self, stack: contextlib.ExitStack, progress: Progress | None = None) -> Any:
+    def reopen(self, stack: contextlib.ExitStack) -> Any:
         """A fresh stream of the input from its start (only if ``rereadable``), closed
-        with ``stack``; counted from zero again by ``progress``, if given."""
+        with ``stack``."""
         raw: Any
         if self.is_stdin:
             self.raw.seek(self.start)
             raw = self.raw
         else:
             raw = stack.enter_context(open(self.name, "rb"))  # noqa: SIM115 - closed by stack
-        if progress is not None:
-            progress.raw, progress.done = raw, 0
-            raw = progress
         stream = self.stream(raw)
         if stream is not raw:
             stack.callback(stream.close)

@@ -11,13 +11,14 @@ exact.
 from __future__ import annotations
 
 import re
-from typing import Any
 
 _MARK = 0x10F800 - 0xD800
-_MAYBE = re.compile(
-    rb"\\u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
-    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2})\\u[dD][c-fC-F]"
-    rb"|\\u[dD][bB][fF][eEfF]|\xf4\x8f[\xa0-\xbf]"
+# Whether _ESCAPES may rewrite anything: a lone-looking surrogate escape, a pair
+# ijson misreads, a marker, or a surrogate escape right after a backslash (which may
+# or may not be an escape: _ESCAPES counts the backslashes).
+_MAYBE = re.compile(  # one leading byte (\\ or \xf4) for the regex engine to scan for
+    rb"\xf4\x8f[\xa0-\xbf]|\\(?:u[dD][89abAB][0-9a-fA-F]{2}(?!\\u[dD][c-fC-F])"
+    rb"|(?<!\\u[dD][89abAB][0-9a-fA-F]{2}\\)u[dD][c-fC-F]|u[dD][bB][fF][eEfF]|\\u[dD][89a-fA-F])"
 )
 _ESCAPES = re.compile(
     rb"(?<!\\)((?:\\\\)*)\\u([dD][89abAB][0-9a-fA-F]{2})(?:\\u([dD][c-fC-F][0-9a-fA-F]{2}))?"
@@ -85,28 +86,3 @@ def restore_surrogates(text: str) -> str:
         return text
     text = _MARKERS.sub(_undisguise, text)
     return text.encode("utf-16-le", "surrogatepass").decode("utf-16-le", "surrogatepass")
-
-
-def restore_value(value: Any) -> Any:
-    """:func:`restore_surrogates` on every string and key of a built value, in place."""
-    if isinstance(value, str):
-        return restore_surrogates(value)
-    todo = [value]
-    while todo:
-        container = todo.pop()
-        if isinstance(container, list):
-            for i, item in enumerate(container):
-                if isinstance(item, str):
-                    container[i] = restore_surrogates(item)
-                elif isinstance(item, (list, dict)):
-                    todo.append(item)
-        elif isinstance(container, dict):
-            members = list(container.items())
-            container.clear()
-            for key, item in members:
-                if isinstance(item, str):
-                    item = restore_surrogates(item)
-                elif isinstance(item, (list, dict)):
-                    todo.append(item)
-                container[restore_surrogates(key)] = item
-    return value
