@@ -72,6 +72,10 @@ def _indents_natively() -> bool:
 
 NATIVE_INDENT = _indents_natively()
 
+# json up to 3.13.4 opens a non-empty dict before it skips its keys, so with indent one
+# whose keys are all skipped is "{" newline "}"; later versions write "{}".
+_OPENS_SKIPPED_DICT = json.dumps({(): 0}, skipkeys=True, indent=0) != "{}"
+
 FIRST_BATCH = 16
 MAX_BATCH = 4096
 _BOOL_TEXT = {True: "true", False: "false"}
@@ -756,8 +760,10 @@ class Walker:
                         yield out
                 head = sep
                 first = False
-            # json opens a non-empty dict before it skips keys: "{" + newline, closed.
-            parts.append(close if not first else open_ + close if skipped else "{}")
+            if first:
+                parts.append(open_ + close if skipped and _OPENS_SKIPPED_DICT else "{}")
+            else:
+                parts.append(close)
             yield "".join(parts)
         except BaseException:
             if isinstance(owned, GeneratorType):
