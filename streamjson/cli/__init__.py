@@ -22,8 +22,9 @@ How the pieces fit:
   :class:`streamjson._events.EventReader`, which turns them into lazy values (memory
   follows the values held and the depth, linearly); deeper than --max-depth is refused.
 * The walker writes each document and a newline, exactly what json.tool writes
-  (:mod:`._run`). The output goes through ``open_sink``: a path is written
-  atomically, so a failure or Ctrl-C leaves OUTFILE as it was.
+  (:mod:`._run`). The output goes through ``open_sink``: a regular file is
+  replaced atomically, so a failure or Ctrl-C leaves OUTFILE as it was (a FIFO, a
+  device or /dev/stdout is written in place).
 * When the parser fails, the input is read again (if it can be) up to the failing
   chunk and then byte by byte, to say exactly where and what was expected
   (:mod:`._errors`).

@@ -23,9 +23,9 @@ def build_parser() -> argparse.ArgumentParser:
             "loading the document."
         ),
         epilog=(
-            "INFILE and OUTFILE ending in .gz, .bz2 or .xz are (de)compressed; OUTFILE "
-            "is written atomically. Exit status: 0 ok, 1 invalid input or failed "
-            "write, 2 usage error, 130 interrupted."
+            "INFILE and OUTFILE ending in .gz, .bz2 or .xz are (de)compressed; a regular "
+            "OUTFILE is replaced atomically. Exit status: 0 ok, 1 invalid input or "
+            "failed write, 2 usage error, 32 broken pipe, 130 interrupted."
         ),
     )
     parser.add_argument(
@@ -40,7 +40,7 @@ def build_parser() -> argparse.ArgumentParser:
         nargs="?",
         default="-",
         metavar="OUTFILE",
-        help="the file to write, atomically (default: standard output)",
+        help="the file to write; a regular file is replaced atomically (default: standard output)",
     )
     parser.add_argument(
         "--sort-keys",
