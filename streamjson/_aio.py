@@ -189,8 +189,10 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     kind, certain = classify(writer)
     if kind is Kind.PATH or kind is Kind.SOCKET:
         raise TypeError(
-            f"dump_async needs an object with a write() method, not a {type(writer).__name__}: "
-            "use asyncio.open_connection() for a socket, or dump() in a thread for a path"
+            f"the async writer needs an object with a write() method, not a "
+            f"{type(writer).__name__}: "
+            "use asyncio.open_connection() for a socket, or dump() or dump_lines() in a thread "
+            "for a path"
         )
     write = getattr(writer, "write", None)
     if not callable(write):

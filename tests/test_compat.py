@@ -77,7 +77,7 @@ EDGE_CASES: list[Any] = [
     1e16,
     5e-324,
     1.7976931348623157e308,
-    10**400 if False else 10**300,
+    10**300,
     float("nan"),
     float("inf"),
     float("-inf"),

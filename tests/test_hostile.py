@@ -249,7 +249,7 @@ def test_a_hostile_key_cannot_replace_the_error_it_sits_over(what: str) -> None:
             raise SourceDown
             yield 0
 
-        with pytest.raises(Exception) as info:  # which one is the other half of this bug
+        with pytest.raises(SourceDown) as info:  # the source's own exception, as README promises
             streamjson.dumps(Object(tr.gen("pairs", [(key, tr.gen("failing", failing()))])))
         # closed before dump returns, not later by the garbage collector (``info`` still
         # holds the traceback, as a caller handling the error would)
