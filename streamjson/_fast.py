@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import enum
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from itertools import compress
 from typing import Any
 
@@ -63,6 +63,8 @@ _JSON_KEYS = frozenset((str, int, float, bool, type(None)))
 _CONTAINERS = frozenset((list, tuple, dict))
 _is_container = _CONTAINERS.__contains__
 _ORJSON_DEPTH = 255
+# What the batch encoder's hook answers without calling default (subclasses orjson refuses).
+_HOOK_ANSWERS = (str, int, float, list, tuple, dict)
 
 # Top-level types whose orjson text is the walker's: containers the walker hands to
 # orjson whole, and scalars it writes as orjson does (ints beyond 64 bits and lone
@@ -180,7 +182,10 @@ def batch_encoder(
     """
     option = _SORTED if sort_keys else _UNSORTED
     dumps = orjson.dumps
-    results: dict[int, tuple[Any, Any]] = {}  # hook's answers in the first try, for the second
+    # The hook's answers in the first try, in order: the second try reads the value in
+    # the same order, so its n-th call is the first try's n-th (not one per object).
+    results: list[tuple[Any, Any]] = []
+    replayed: Iterator[tuple[Any, Any]] = iter(())
 
     def hook(o: Any) -> Any:
         # json's own order of checks: a subclass is the value it holds
@@ -190,21 +195,27 @@ def batch_encoder(
             return _as_int(o)
         if isinstance(o, float):
             return _as_float(o)
-        if isinstance(o, (list, tuple, dict)):
+        if isinstance(o, _HOOK_ANSWERS):  # a container subclass
             raise fallback
         result = default(o)
-        results[id(o)] = (o, result)
+        results.append((o, result))
         return result
 
     def hook_again(o: Any) -> Any:
         """``hook`` in the second try: the first try's answer, whose keys must be json's."""
-        seen = results.get(id(o))
-        result = seen[1] if seen is not None and seen[0] is o else hook(o)
+        seen = None if isinstance(o, _HOOK_ANSWERS) else next(replayed, None)
+        if seen is None:
+            result = hook(o)
+        elif seen[0] is o:
+            result = seen[1]
+        else:  # default() changed the value: the walker finds how, walking it again
+            raise fallback
         if not json_keys_only(result):
             raise fallback
         return result
 
     def encode(value: Any, _level: int) -> list[str]:
+        nonlocal replayed
         results.clear()
         try:
             return [dumps(value, default=hook, option=option).decode()]
@@ -215,6 +226,7 @@ def batch_encoder(
         # json does when they are all of json's key types and need no sorting.
         if sort_keys or not json_keys_only(value):
             raise fallback
+        replayed = iter(list(results))
         try:
             return [dumps(value, default=hook_again, option=_NON_STR_KEYS).decode()]
         except TypeError as exc:

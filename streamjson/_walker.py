@@ -20,9 +20,10 @@ How the work is split:
   Python code (no ``default``, no subclass but str and int ones), so nothing can
   change them between their shapes and their text.
 * When the C encoder raises, the part is walked again in Python to find where the
-  bad value sits; results of ``default()`` from the failed attempt are replayed, so
-  ``default`` is never called twice for one value. If ``default`` ran before the
-  attempt was abandoned, the part is first checked to read as it did (``_unchanged``).
+  bad value sits; results of ``default()`` from the failed attempt are replayed in
+  the order of the calls, so ``default`` is called once per value as json calls it.
+  If ``default`` ran before the attempt was abandoned, the part is first checked to
+  read as it did (``_unchanged``).
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ from __future__ import annotations
 import json
 import os
 import sys
+from collections import deque
 from collections.abc import Callable, Generator, Mapping
 from itertools import islice
 from json.encoder import encode_basestring_ascii
@@ -96,7 +98,10 @@ _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find 
 # What the C encoder is given for a part that must stream once default() has run (see
 # Walker._unchanged): a string no document holds, written the same by every encoder.
 _HOLE = "streamjson-hole-" + os.urandom(12).hex()
-_HOLE_TEXT = f'"{_HOLE}"'
+
+# One call of default() in a C attempt: the value, and its result or exception.
+Call = tuple[Any, Any, BaseException | None]
+_CHANGED = "default() changed the document while it was encoded"
 
 
 def is_streamed(o: object) -> bool:
@@ -207,8 +212,8 @@ class Walker:
         self.markers: dict[int, Any] | None = {} if options.check_circular else None
         # Without circular checks json stops a cycle with RecursionError; so do we.
         self.max_depth = None if options.check_circular else sys.getrecursionlimit()
-        self.attempt: dict[int, tuple[Any, Any, BaseException | None]] = {}
-        self.replay: dict[int, tuple[Any, Any, BaseException | None]] = {}
+        self.attempt: list[Call] = []  # default()'s calls in this C attempt, in order
+        self.replay: deque[Call] = deque()  # calls of failed attempts, not yet walked again
         self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
         self.c_enc: Callable[[Any, int], Any] | None = None
         self.scalars: dict[type, Callable[[Any], str]] = {
@@ -283,7 +288,7 @@ class Walker:
         Once ``default`` has run in an attempt, a part that must stream no longer ends
         it (that would lose what the encoder read before ``default`` changed anything):
         the encoder writes a hole there and at every value after it, calling nothing
-        more, and ``_unchanged`` checks the text up to the hole.
+        more, and ``_unchanged`` checks the text.
         """
         if self.holes:
             return _HOLE
@@ -295,18 +300,27 @@ class Walker:
         try:
             result = self.call_default(o)
         except Exception as exc:
-            self.attempt[id(o)] = (o, None, exc)
+            self.attempt.append((o, None, exc))
             raise
-        self.attempt[id(o)] = (o, result, None)
+        self.attempt.append((o, result, None))
         return result
 
     def call_default(self, o: Any) -> Any:
-        """``default(o)``, or its result (or exception) from a failed C attempt."""
-        hit = self.replay.pop(id(o), None)
-        if hit is not None and hit[0] is o:
-            if hit[2] is not None:
-                raise hit[2]
-            return hit[1]
+        """``default(o)``, or the next result (or exception) of a failed C attempt.
+
+        The part is walked again in the order the attempt read it, so the next call
+        replayed is this one's: a value that is not the one ``default`` was given
+        then means the document changed (orjson writes some values itself, without
+        a call: fast mode replays nothing for those).
+        """
+        replay = self.replay
+        if replay and not (self.opts.fast and _fast.written_by_orjson(o) is not o):
+            value, result, exc = replay.popleft()
+            if value is not o:
+                raise RuntimeError(_CHANGED)
+            if exc is not None:
+                raise exc
+            return result
         self.ran_default = True
         self.default_calls += 1
         return self.opts.default(o)
@@ -321,6 +335,10 @@ class Walker:
         try:
             text = _c_text(self.c_encoder(), o, each, level)
         except Exception as exc:
+            if self.c_markers:
+                self.c_markers.clear()  # the C encoder leaves its markers behind on error
+            if self.ran_default:
+                self._fails_again(o, each, level, exc)
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
             return _FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else _C_FAILED
@@ -335,35 +353,61 @@ class Walker:
         return text
 
     def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:
-        """RuntimeError unless ``o`` still reads as ``text`` says, up to its first hole.
+        """RuntimeError unless ``o`` still reads as ``text`` says, holes and all.
 
         ``default`` ran while the C encoder wrote ``text``, and ``o`` is about to be
         walked again with those results replayed: a ``default`` that changed a part
-        written before it would make that walk write another document than json's.
+        written before it, or a later value of a dict whose items the C encoder took
+        before the change (3.10, 3.11), would make that walk write another document.
         """
-        attempt = self.attempt
+        again, replayed_all = self._encoded_again(o, each, level)
+        if again != text or not replayed_all:
+            raise RuntimeError(_CHANGED) from (again if isinstance(again, Exception) else None)
+
+    def _fails_again(self, o: Any, each: bool, level: int, exc: Exception) -> None:
+        """Return if ``o``, encoded again with ``default``'s calls replayed, fails as the
+        attempt did (``exc``) after the same calls: walking it again finds where.
+
+        Else ``default`` changed the document: raise ``default``'s own exception when
+        that is what ended the attempt (json raises it too), else RuntimeError.
+        """
+        again, replayed_all = self._encoded_again(o, each, level)
+        if replayed_all and isinstance(again, Exception) and _same_failure(again, exc):
+            return
+        own = self.attempt[-1][2]
+        if own is not None and (own is exc or own is exc.__cause__):
+            raise own
+        raise RuntimeError(_CHANGED) from exc
+
+    def _encoded_again(self, o: Any, each: bool, level: int) -> tuple[str | Exception, bool]:
+        """``o`` encoded again, this attempt's calls of ``default`` replayed in their
+        order (a value past them is a hole): its text or exception, and whether every
+        call was replayed. A value other than the one ``default`` was given is a
+        RuntimeError."""
+        calls = iter(self.attempt)
 
         def replayed(v: Any) -> Any:
-            hit = attempt.get(id(v))
-            return hit[1] if hit is not None and hit[0] is v else _HOLE
+            call = next(calls, None)
+            if call is None:
+                return _HOLE
+            value, result, exc = call
+            if value is not v:
+                raise RuntimeError(_CHANGED)
+            if exc is not None:
+                raise exc
+            return result
 
         try:
-            again = _c_text(self._make_c_encoder(replayed), o, each, level)
+            out: str | Exception = _c_text(self._make_c_encoder(replayed), o, each, level)
         except Exception as exc:
-            self._after_c_failure()
-            raise RuntimeError("default() changed the document while it was encoded") from exc
-        end = text.find(_HOLE_TEXT)
-        if end < 0:
-            same = again == text
-        else:
-            same = again.find(_HOLE_TEXT) == end and again[:end] == text[:end]
-        if not same:
-            raise RuntimeError("default() changed the document while it was encoded")
+            if self.c_markers:
+                self.c_markers.clear()
+            out = exc
+        return out, next(calls, None) is None
 
     def _after_c_failure(self) -> None:
-        if self.c_markers:
-            self.c_markers.clear()  # the C encoder leaves its markers behind on error
-        self.replay.update(self.attempt)
+        """The part is walked again: replay this attempt's calls first."""
+        self.replay.extendleft(reversed(self.attempt))
 
     # -- dispatch ------------------------------------------------------------------
 
@@ -859,6 +903,11 @@ def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> s
     chunks = enc(o, level)  # a list, or a tuple from 3.12 on
     text: str = chunks[0] if len(chunks) == 1 else "".join(chunks)
     return text
+
+
+def _same_failure(a: Exception, b: Exception) -> bool:
+    """Whether two attempts failed alike: the same error, for the same cause."""
+    return type(a) is type(b) and a.args == b.args and type(a.__cause__) is type(b.__cause__)
 
 
 def _still_holds(lst: list[Any], start: int, batch: list[Any], length: int) -> int:

@@ -558,3 +558,121 @@ def test_default_changing_other_records_of_json_lines(where: str, lazy: bool) ->
             records, default = make(twin=False)
             got = outcome(lambda: driver(iter(records), default=default, **options))  # noqa: B023
             assert got == ("ok", expected) or got[1][0] is RuntimeError, (name, options, got)
+
+
+# -- default() that changes the document and then fails, or that is no pure function ---------
+
+
+class Later:
+    pass
+
+
+class Bad:
+    pass
+
+
+def _not_serializable(o: Any) -> Any:
+    raise TypeError(f"Object of type {type(o).__name__} is not JSON serializable")
+
+
+@pytest.mark.parametrize("kind", ["dict", "list", "nested"])
+def test_default_that_changes_the_document_and_raises_raises(kind: str) -> None:
+    """json raises default()'s exception; streamjson must too, not write the changed
+    document after the part is walked again."""
+
+    def make() -> tuple[Any, Callable[[Any], Any]]:
+        doc: Any = {"a": 0, "b": Bad()} if kind == "dict" else [0, Bad()]
+        if kind == "nested":
+            doc = [1, {"k": doc}, 2]
+
+        def default(o: Any) -> Any:
+            part = doc[1]["k"] if kind == "nested" else doc
+            part["b" if kind == "dict" else 1] = 1
+            return _not_serializable(o)
+
+        return doc, default
+
+    for options in OPTIONS:
+        for name, expected, got in results(make, options):
+            assert expected[0] == "error"
+            assert got == expected, (name, options)
+
+
+def test_default_that_fixes_a_later_value_then_fails_raises_as_json_does() -> None:
+    """3.10/3.11: json's C encoder took the dict's items before default() fixed a later
+    value, so it raises for the old one; 3.12+ read the fixed value and write it."""
+
+    def make() -> tuple[Any, Callable[[Any], Any]]:
+        doc = {"a": Later(), "b": Bad()}
+
+        def default(o: Any) -> Any:
+            if isinstance(o, Later):
+                doc["b"] = 1
+                return 0
+            return _not_serializable(o)
+
+        return doc, default
+
+    for options in OPTIONS:
+        for name, expected, got in results(make, options):
+            assert got == expected, (name, options)
+
+
+LAZY_AND_PLAIN: dict[str, tuple[Callable[[], Any], Any]] = {
+    "generator": (lambda: iter([1]), [1]),
+    "Object": (lambda: streamjson.Object([("x", 1)]), {"x": 1}),
+}
+
+
+@pytest.mark.parametrize("lazy", list(LAZY_AND_PLAIN))
+def test_dict_read_as_json_reads_it_when_default_changes_it_before_a_stream(lazy: str) -> None:
+    """A dict with a stream after a value for default(), which changes a later value and
+    adds a key: json's text (3.12+ read the dict live, 3.10/3.11 its items from before
+    default() ran) or RuntimeError, never the dict read after default() ran."""
+    stream, plain_value = LAZY_AND_PLAIN[lazy]
+
+    def run(driver: Callable[..., str], value: Any, options: dict[str, Any]) -> Any:
+        d: dict[str, Any] = {"a": Later(), "b": value, "c": 1}
+
+        def default(o: Any) -> Any:
+            d["c"] = 2
+            d["z"] = 3
+            return 0
+
+        return outcome(lambda: driver(d, default=default, **options))
+
+    for options in OPTIONS:
+        expected = run(json.dumps, plain_value, options)
+        for name, driver in ALL_DRIVERS.items():
+            if name == "array_writer":
+                continue  # it writes the dict as a list's item: the same walk as dumps
+            got = run(driver, stream(), options)
+            assert got == expected or got[1][0] is RuntimeError, (name, options, got)
+
+
+def counter() -> Callable[[Any], int]:
+    """A ``default`` that answers 1, 2, 3... whatever it is given."""
+    answers = iter(range(1, 100))
+    return lambda o: next(answers)
+
+
+def test_default_is_called_once_per_occurrence_as_json_calls_it() -> None:
+    """One value several times before a stream: default() is called once for each
+    occurrence, and each gets its own answer (a counter), as json gives them."""
+    x = object()
+    for options in OPTIONS:
+        for name, driver in ALL_DRIVERS.items():
+            calls: list[Any] = []
+            answers = counter()
+
+            def default(o: Any, calls: list[Any] = calls, answers: Any = answers) -> Any:
+                calls.append(o)
+                return answers(o)
+
+            doc: Any = [x, {"k": x}, x, iter([x])]
+            plain_doc: Any = [x, {"k": x}, x, [x]]
+            if name == "array_writer":
+                doc, plain_doc = [doc], [plain_doc]
+            got = driver(doc, default=default, **options)
+            expected = json.dumps(plain_doc, default=counter(), **options)
+            assert (got, calls) == (expected, [x] * 4), (name, options)

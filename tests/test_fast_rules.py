@@ -566,3 +566,19 @@ def test_cycles_and_shared_parts_with_keys_that_are_not_str() -> None:
     assert everywhere(lambda: cyclic) == json_error(cyclic)
     shared = {1: "x"}
     assert everywhere(lambda: [shared, shared, (), ()]) == ("ok", '[{"1":"x"},{"1":"x"},[],[]]')
+
+
+def counter() -> Callable[[Any], int]:
+    """A ``default`` that answers 1, 2, 3... whatever it is given."""
+    answers = iter(range(1, 100))
+    return lambda o: next(answers)
+
+
+def test_one_value_twice_next_to_keys_that_are_not_str_gets_each_answer() -> None:
+    """orjson's second try (for keys that are not str) replays default()'s answers in
+    the order of the calls: a value met twice gets its first answer, then its second."""
+    x = object()
+    for driver in DRIVERS.values():
+        for doc in ([x, x, {1: 2}], [{"a": x, "b": [x]}, {1: x}]):
+            expected = json.dumps(doc, default=counter(), separators=(",", ":"))
+            assert driver(doc, fast=True, default=counter()) == expected
