@@ -114,7 +114,9 @@ def test_json_verdict_and_bytes(text: bytes, options: tuple[str, ...], tmp_path:
 
 
 @pytest.mark.parametrize("mode", ["json-lines", "from-lines", "to-lines"])
-@pytest.mark.parametrize("text", [b'[]"', b"[1]\f", b'[1] "x', b"[1,\v2]"])
+@pytest.mark.parametrize(
+    "text", [b'[]"', b"[1]\f", b'[1] "x', b"[1,\v2]", b'{"a": "b\\', b'["' + b"7" * 700 + b"\\"]
+)
 def test_json_lines_modes_refuse_what_json_refuses(mode: str, text: bytes, tmp_path: Path) -> None:
     status, out, err = run_cli(text, tuple(MODES[mode]), tmp_path)
     assert (status, out) == (1, None)
@@ -209,6 +211,19 @@ def test_max_depth_raises_the_limit(tmp_path: Path) -> None:
     assert (status, out, err) == (0, (text + "\n").encode(), b"")
     assert wall < 10
     assert rss < 300 * MIB  # about 2 KiB a level, as --help says
+
+
+@pytest.mark.parametrize("mode", ["plain", "to-lines-prefix", "to-lines-elsewhere"])
+def test_max_depth_counts_every_level_in_every_mode(mode: str, tmp_path: Path) -> None:
+    # --to-lines must refuse nesting outside its prefix too, as json.loads does.
+    options = {"to-lines-prefix": ("--to-lines=y",), "to-lines-elsewhere": ("--to-lines=z",)}
+    for depth, status in ((3, 0), (4, 1)):
+        inner = "[" * (depth - 1) + "]" * (depth - 1)
+        text = f'{{"x": {inner}, "y": {inner}, "z": 1}}'.encode()
+        got, _, err = run_cli(text, (*options.get(mode, ()), "--max-depth", "3"), tmp_path)
+        assert got == status, err
+        if status:
+            assert "more than 3 levels of nesting" in err
 
 
 def test_3000_levels_indented_under_100_mib(tmp_path: Path) -> None:
