@@ -453,6 +453,7 @@ class PrefixedValues:
         parts = self.parts
         levels = self.levels
         depth = self.depth
+        limit = reader.max_depth
         try:
             while True:
                 event, value = _unpack(source.next())
@@ -467,6 +468,8 @@ class PrefixedValues:
                     return _remember(self, reader.read(event, value, source, level=depth + 1))
                 elif event in _STARTS:
                     depth += 1
+                    if limit is not None and depth > limit:
+                        raise DepthError(limit)
                     if depth <= levels:
                         parts.append("item" if event == "start_array" else "")
         finally:

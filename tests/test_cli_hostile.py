@@ -5,6 +5,7 @@ error lines that never split a character."""
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import json.encoder
 import json.scanner
@@ -18,6 +19,7 @@ import ijson  # type: ignore[import-untyped]
 import pytest
 
 import streamjson
+from streamjson.cli._input import READ_SIZE, ParserInput
 from tests.cli_oracle import LINES, check_same_as_json, measured, run_cli
 from tests.test_cli import ERROR_LINE
 
@@ -105,6 +107,8 @@ def json_answer(text: str, **kw: Any) -> str:
         b"[1.2.3" + b"4" * 700 + b"]",
         b" 9e9999999999999999999-" + b"9" * 700 + b" ",  # found by the fuzz: two numbers
         b"[1e99999999999-1, 7]",
+        b'["' + b"\\\\" * 70_000 + b'\\ud800", "' + b"5" * 140_000 + b'",'
+        b" 0." + b"0" * 140_000 + b"1]",  # runs longer than a read
     ],
     ids=lambda v: repr(v)[:40],
 )
@@ -114,7 +118,9 @@ def test_json_verdict_and_bytes(text: bytes, options: tuple[str, ...], tmp_path:
 
 
 @pytest.mark.parametrize("mode", ["json-lines", "from-lines", "to-lines"])
-@pytest.mark.parametrize("text", [b'[]"', b"[1]\f", b'[1] "x', b"[1,\v2]"])
+@pytest.mark.parametrize(
+    "text", [b'[]"', b"[1]\f", b'[1] "x', b"[1,\v2]", b'{"a": "b\\', b'["' + b"7" * 700 + b"\\"]
+)
 def test_json_lines_modes_refuse_what_json_refuses(mode: str, text: bytes, tmp_path: Path) -> None:
     status, out, err = run_cli(text, tuple(MODES[mode]), tmp_path)
     assert (status, out) == (1, None)
@@ -211,6 +217,19 @@ def test_max_depth_raises_the_limit(tmp_path: Path) -> None:
     assert rss < 300 * MIB  # about 2 KiB a level, as --help says
 
 
+@pytest.mark.parametrize("mode", ["plain", "to-lines-prefix", "to-lines-elsewhere"])
+def test_max_depth_counts_every_level_in_every_mode(mode: str, tmp_path: Path) -> None:
+    # --to-lines must refuse nesting outside its prefix too, as json.loads does.
+    options = {"to-lines-prefix": ("--to-lines=y",), "to-lines-elsewhere": ("--to-lines=z",)}
+    for depth, status in ((3, 0), (4, 1)):
+        inner = "[" * (depth - 1) + "]" * (depth - 1)
+        text = f'{{"x": {inner}, "y": {inner}, "z": 1}}'.encode()
+        got, _, err = run_cli(text, (*options.get(mode, ()), "--max-depth", "3"), tmp_path)
+        assert got == status, err
+        if status:
+            assert "more than 3 levels of nesting" in err
+
+
 def test_3000_levels_indented_under_100_mib(tmp_path: Path) -> None:
     source = write_input(tmp_path / "deep.json", deep("both", 3_000), False)
     status, out, err, _, rss = run_child(source)
@@ -252,6 +271,31 @@ def test_a_2_million_digit_integer_is_written_as_read(mode: str, tmp_path: Path)
     assert out.replace(b" ", b"").replace(b"\n", b"").strip(b"[]") == digits.encode()
     assert wall < 15
     assert rss < 100 * MIB
+
+
+@pytest.mark.parametrize(
+    "run",
+    [b'["' + b"1" * 4_000_000 + b'"]', b"[" + b"2" * 4_000_000 + b"]",
+     b'["' + b"\\\\" * 2_000_000 + b'"]'],
+    ids=["digits-in-a-string", "a-number", "backslashes"],
+)  # fmt: skip
+def test_a_run_held_back_is_gone_over_a_bounded_number_of_times(run: bytes) -> None:
+    # The parser's input holds back the end of each chunk that may go on (number bytes,
+    # backslashes); the bytes it holds are copied and scanned again with the next read.
+    # Counted, not timed: over the whole input they must add up to a few times its
+    # size (they grew as its square: about 120 times here).
+    held: list[int] = []
+
+    class Stream(io.BytesIO):
+        def read(self, size: int | None = -1) -> bytes:
+            held.append(len(inp.held))
+            return super().read(size)
+
+    inp = ParserInput(Stream(run))
+    while inp.read(READ_SIZE):
+        pass
+    assert inp.offset == len(run)  # every byte was handed over
+    assert sum(held) < 3 * len(run)
 
 
 def test_long_numbers_take_linear_time(tmp_path: Path) -> None:

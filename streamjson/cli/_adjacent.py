@@ -14,8 +14,9 @@ import re
 
 from ._numbers import STRING
 
-_STRINGS = re.compile(STRING + rb'(?:"|\Z)', re.DOTALL)
-_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*(?:"|\Z)', re.DOTALL)
+# A string may end the input unfinished, even right after a backslash.
+_STRINGS = re.compile(STRING + rb'(?:"|\\?\Z)', re.DOTALL)
+_STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*(?:"|\\?\Z)', re.DOTALL)
 _PAIR = re.compile(  # strings are S here
     rb"(?:[\]}S]|true|false|null)(?=[\[{Stfn0-9-])"
     rb"|[0-9](?=[\[{Stfn-])"
@@ -34,7 +35,8 @@ class Adjacency:
     def find(self, data: bytes, in_string: bool) -> int | None:
         """Where in ``data`` (which starts inside a string if ``in_string``) a value
         starts right after another one, or None."""
-        pos = _STRING_REST.match(data).end() if in_string else 0  # type: ignore[union-attr]
+        rest = _STRING_REST.match(data) if in_string else None
+        pos = 0 if rest is None else rest.end()
         body = data[pos:]
         blank = _STRINGS.sub(b"S", body)
         text = self.tail + blank

@@ -81,10 +81,13 @@ class ParserInput:
         if size < 0:
             size = READ_SIZE
         while True:
-            want = size
+            # Bytes held back (a long number, a run of backslashes) are copied and
+            # scanned again with each read: read at least as many again, so that a
+            # run of any length is gone over a bounded number of times (linear time).
+            want = max(size, len(self.held))
             if self.slow_from is not None:
                 ahead = self.offset + len(self.held)
-                want = 1 if ahead >= self.slow_from else min(size, self.slow_from - ahead)
+                want = 1 if ahead >= self.slow_from else min(want, self.slow_from - ahead)
             data = self._read(want)
             if not data:
                 if self.held:

@@ -40,7 +40,8 @@ STRING = rb'"[^"\\]*(?:\\.[^"\\]*)*'
 """A string's opening quote and text (the closing quote not included)."""
 _STRING_REST = re.compile(rb'[^"\\]*(?:\\.[^"\\]*)*"', re.DOTALL)
 _OUTSIDE = re.compile(rb'(?:[^"]+|' + STRING + rb'")*', re.DOTALL)
-_TOKENS = re.compile(STRING + rb'(?:"|\Z)|[-+.eE0-9]+', re.DOTALL)
+# A string may end the input unfinished, even right after a backslash.
+_TOKENS = re.compile(STRING + rb'(?:"|\\?\Z)|[-+.eE0-9]+', re.DOTALL)
 NUMBER_BYTES = b"-+.eE0123456789"
 """The bytes a number is made of: a run of them at the end of a chunk waits for the next."""
 

@@ -39,9 +39,7 @@ def unfinished_end(buf: bytes) -> int:
     cut = len(buf)
     tail = _TAIL.search(buf, max(0, cut - 12))
     if tail is not None:
-        cut = tail.start()
-        while cut and buf[cut - 1] == 0x5C:  # keep a run of backslashes together
-            cut -= 1
+        cut = len(buf[: tail.start()].rstrip(b"\\"))  # keep a run of backslashes together
     return cut
 
 
