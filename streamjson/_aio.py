@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ._encode import EncodeOptions, walk
 from ._lines import line_chunks
 from ._options import DEFAULT_CHUNK_SIZE
-from ._sinks import EMPTY, Kind, candidates, classify, left_after, stalled
+from ._sinks import EMPTY, Kind, candidates, classify, left_after, stalled, written_before
 from ._types import EXHAUSTED, Chunk, Pull
 
 if TYPE_CHECKING:
@@ -182,8 +182,10 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     takes text or bytes is decided here, before the source is read, as
     :func:`open_sink` decides it (:func:`classify`, then empty writes, awaited, for
     a guess); with nothing to go on, a StreamWriter or an ``async def write()`` is
-    taken to want bytes (network writers do). What a write does not take is
-    written again, as :func:`open_sink`'s writers do (:func:`left_after`).
+    taken to want bytes (network writers do). A closed writer, or one whose
+    ``writable()`` (awaited if it returns an awaitable) is false, fails here too, as
+    in :func:`open_sink`. What a write does not take is written again, as
+    :func:`open_sink`'s writers do (:func:`left_after`).
     """
     encode = codecs.getincrementalencoder(encoding)().encode  # one BOM at most, not one a chunk
     kind, certain = classify(writer)
@@ -199,6 +201,11 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
         raise TypeError(f"writer must have a write() method, not {type(writer).__name__}")
     if getattr(writer, "closed", False) is True:
         raise ValueError("I/O operation on closed file.")
+    writable = getattr(writer, "writable", None)
+    if callable(writable):
+        answer = writable()
+        if not (await answer if inspect.isawaitable(answer) else answer):
+            raise io.UnsupportedOperation("not writable")  # before the source is read
     drain = getattr(writer, "drain", None)
     if inspect.iscoroutinefunction(write) or not inspect.iscoroutinefunction(drain):
         drain = None  # an awaited write() applies back-pressure itself
@@ -219,7 +226,7 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
             except BlockingIOError as exc:
                 if not binary:
                     raise
-                left = data[exc.characters_written :]
+                left = left_after(data, written_before(exc), raw)
             stalls = stalled(stalls, writer, len(data), len(left))
             data = left
         if drain is not None:

@@ -67,11 +67,11 @@ def dump(
 ) -> None:
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
 
-    ``fp`` is a text or binary file-like object, a connected socket, or a path (str
-    or os.PathLike), compressed by suffix and written as ``open(path, "w")`` writes
-    it: a regular file atomically, a FIFO or device in place. Binary sinks get the
-    text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
-    (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
+    ``fp`` is a text or binary file-like object, a connected socket, or a path (str,
+    bytes or os.PathLike), compressed by the suffix of the name given and written as
+    ``open(path, "w")`` writes it: a regular file atomically, a FIFO or device in
+    place. Binary sinks get the text encoded with ``encoding``. The text is exactly
+    ``dumps(obj, **kw)`` (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
     write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
 
@@ -98,6 +98,22 @@ def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> N
             close()
 
 
+def is_path(target: Any) -> bool:
+    """Whether ``target`` is a path, as ``open()`` takes one: str, bytes or os.PathLike."""
+    return isinstance(target, (str, bytes, os.PathLike))
+
+
+def path_name(target: str | bytes | os.PathLike[Any]) -> str:
+    """The path ``target`` names, as a str (bytes decoded as ``open()`` decodes them)."""
+    return os.fsdecode(target)
+
+
+def compressor(path: str) -> Callable[[Any, str], io.BufferedIOBase] | None:
+    """What compresses a file written through ``path``, chosen by the suffix of the name
+    given, not of the file a symlink leads to; None for no compression."""
+    return _COMPRESSORS.get(os.path.splitext(os.path.basename(path))[1].lower())
+
+
 class Kind(enum.Enum):
     """What a sink is, which decides how text reaches it."""
 
@@ -119,7 +135,7 @@ def classify(target: Any) -> tuple[Kind | None, bool]:
     then a str ``mode`` guesses binary if ``"b"`` is in it, text if not; an
     ``encoding`` attribute guesses text.
     """
-    if isinstance(target, (str, os.PathLike)):
+    if is_path(target):
         return Kind.PATH, True
     if isinstance(target, socket.socket):
         return Kind.SOCKET, True
@@ -181,7 +197,7 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     codecs.lookup(encoding)  # an unknown encoding fails here, before anything is read
     kind, certain = classify(target)
     if kind is Kind.PATH:
-        return _path_sink(os.fspath(target), encoding)
+        return _path_sink(path_name(target), encoding)
     if kind is Kind.SOCKET:
         encode = codecs.getincrementalencoder(encoding)().encode
         if target.gettimeout() == 0.0:  # non-blocking: sendall cannot say what it sent
@@ -266,7 +282,8 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
 
     Whatever a write does not take is written again, nothing twice (see
     :func:`left_after`): a raw file's short write or None, a writer that returns a
-    smaller count, a binary file's BlockingIOError with ``characters_written``. A
+    smaller count, a binary file's BlockingIOError (``characters_written`` taken, or
+    nothing if it has none, as ``os.write`` and ``socket.send`` raise it). A
     text file's BlockingIOError propagates: it counts the bytes of its buffer, not
     characters, so retrying could lose text or write it twice.
     """
@@ -283,7 +300,7 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
             except BlockingIOError as exc:
                 if encode is None:
                     raise
-                result = exc.characters_written
+                result = written_before(exc)
             if (type(result) is int and result == len(data)) or (result is None and not raw):
                 return  # all taken, the usual case
             left = left_after(data, result, raw)
@@ -291,6 +308,14 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
             data = left
 
     return put
+
+
+def written_before(exc: BlockingIOError) -> int:
+    """How much a write that raised ``exc`` took: its ``characters_written``, else 0."""
+    try:
+        return exc.characters_written
+    except AttributeError:  # not set: nothing was written
+        return 0
 
 
 def _wait_writable(target: Any) -> None:
@@ -303,7 +328,7 @@ def _wait_writable(target: Any) -> None:
 
 @contextlib.contextmanager
 def _path_sink(path: str, encoding: str) -> Iterator[Write]:
-    """Write to the file ``path`` names, compressed by suffix; checked on entry.
+    """Write to the file ``path`` names, compressed by its suffix; checked on entry.
 
     A regular file (after following symlinks: the file a link points to) or a new
     name is written atomically: into a temporary file in the target's folder,
@@ -324,14 +349,13 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
         raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
     else:
         tmp, raw = _create_temp(target, path)
-    name = os.path.basename(path if target is None else target)
-    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    compress = compressor(path)
     cutoff: _Cutoff | None = None
     stream: IO[bytes] | io.BufferedIOBase = raw
     try:
         if compress is not None:
             cutoff = _Cutoff(raw)
-            stream = compress(cutoff, name)
+            stream = compress(cutoff, os.path.basename(path))
         yield file_writer(stream, stream.write, encoding)
         if stream is not raw:
             stream.close()  # the compressor's trailer; the file itself stays open
@@ -366,10 +390,9 @@ def appended_sink(path: str, encoding: str) -> Iterator[tuple[Write, Callable[[]
 
     The file is closed however the block ends: what was appended stays appended.
     """
-    name = os.path.basename(path)
-    compress = _COMPRESSORS.get(os.path.splitext(name)[1].lower())
+    compress = compressor(path)
     with open(path, "ab") as raw:
-        stream = raw if compress is None else compress(raw, name)
+        stream = raw if compress is None else compress(raw, os.path.basename(path))
         try:
             yield file_writer(stream, stream.write, encoding), stream.flush
         finally:
@@ -382,10 +405,10 @@ def _replaced_file(path: str) -> str | None:
 
     None means ``path`` is written in place: it is not a name (``""``, ``"dir/"``),
     it is a link through ``/proc`` (an open file: ``/dev/stdout``, ``/dev/fd/N``),
-    or what it names exists and is not a regular file. Symlinks are followed to the
-    file they point to. An existing file is opened for writing (and closed at
-    once): if this process may not write it, that raises what ``open(path, "w")``
-    raises, naming ``path``.
+    or what it names exists and is not a regular file. Symlinks are followed as
+    ``open()`` follows them (:func:`_follow`). An existing file is opened for writing
+    (and closed at once): if this process may not write it, that raises what
+    ``open(path, "w")`` raises, naming ``path``.
     """
     if not os.path.basename(path):
         return None
@@ -395,33 +418,35 @@ def _replaced_file(path: str) -> str | None:
     try:
         info = os.stat(target)
     except FileNotFoundError:
-        return os.path.abspath(target)  # a new file (a missing folder: the temp file says)
+        return target  # a new file (a missing folder: the temp file says)
     except OSError:
         return None  # open() raises what is wrong (too long a name, a file as a folder...)
     if not stat.S_ISREG(info.st_mode):
         return None
     flags = os.O_WRONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_NOCTTY", 0)
     os.close(os.open(path, flags))  # PermissionError for a file we may not write
-    return os.path.abspath(target)
+    return target
 
 
 _MAX_LINKS = 40  # Linux's limit on symlinks followed in one lookup
 
 
 def _follow(path: str) -> str | None:
-    """``path`` with its last component's symlinks followed, or None if it cannot be.
+    """The absolute path of the file ``path`` opens, every symlink followed, or None.
 
-    None for a link in ``/proc`` (the link to an open file that only ``open()`` can
-    follow: ``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``) and for too many
-    links (``open()`` then says ELOOP). A relative link is read from the real folder
-    of the link, as the kernel reads it.
+    Links are followed as the kernel follows them: the folder part by
+    ``os.path.realpath`` (a link before a ``..`` is followed before ``..`` is taken),
+    then the last component's links one by one, a relative link read from the real
+    folder of the link. None for a link in ``/proc`` (the link to an open file that
+    only ``open()`` can follow: ``/dev/stdout``, ``/dev/fd/N``, ``/proc/self/fd/N``)
+    and for too many links (``open()`` then says ELOOP).
     """
     for _ in range(_MAX_LINKS):
+        folder = os.path.realpath(os.path.dirname(path) or os.curdir)
         try:
             link = os.readlink(path)
         except OSError:  # not a link, or not there
-            return path
-        folder = os.path.realpath(os.path.dirname(path) or os.curdir)
+            return os.path.join(folder, os.path.basename(path))
         if folder == "/proc" or folder.startswith("/proc/"):
             return None
         path = os.path.join(folder, link)

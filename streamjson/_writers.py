@@ -19,7 +19,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import json
-import os
 import sys
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
@@ -30,7 +29,7 @@ from ._encode import EncodeOptions, refuse_async
 from ._fast import encode_whole
 from ._lines import check_documents, encode_line, line_encoder
 from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
-from ._sinks import _COMPRESSORS, appended_sink, open_sink
+from ._sinks import appended_sink, compressor, is_path, open_sink, path_name
 from ._types import Chunk
 from ._walker import Walker, encode_plain
 
@@ -53,10 +52,10 @@ class _Writer:
         self._exit = contextlib.ExitStack()
         self._flush: Flush | None
         if append:
-            if not isinstance(fp, (str, os.PathLike)):
+            if not is_path(fp):
                 raise ValueError(f"append=True needs a path, not a {type(fp).__name__}")
             self._write, self._flush = self._exit.enter_context(
-                appended_sink(os.fspath(fp), encoding)
+                appended_sink(path_name(fp), encoding)
             )
         else:
             self._write = self._exit.enter_context(open_sink(fp, encoding))
@@ -164,13 +163,13 @@ class LinesWriter(_Writer):
         self._whole = _whole_encoder(encoder, self._line_options)
         self._idle: list[Walker] = []  # walkers for write() that no thread is using
         self._flush_each = flush
-        if flush and isinstance(fp, (str, os.PathLike)):
+        if flush and is_path(fp):
             if not append:
                 raise ValueError(
                     "flush=True cannot show lines of a path written atomically (it appears "
                     "on close): use append=True to add lines to the file as they come"
                 )
-            if os.path.splitext(os.fspath(fp))[1].lower() in _COMPRESSORS:
+            if compressor(path_name(fp)) is not None:
                 raise ValueError("flush=True cannot show lines of a compressed file before it ends")
         super().__init__(fp, encoding, append)
 
@@ -399,7 +398,7 @@ def _sync_items(iterable: Iterable[Any], use: str) -> Iterator[Any]:
 def _flush_of(fp: Any) -> Flush | None:
     """How to flush a stream we do not own: its ``flush()``, unless it is closed."""
     flush = getattr(fp, "flush", None)
-    if not callable(flush) or isinstance(fp, (str, os.PathLike)):
+    if not callable(flush) or is_path(fp):
         return None
 
     def flush_open() -> None:

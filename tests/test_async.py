@@ -6,10 +6,12 @@ Tests run their coroutines with plain ``asyncio.run``: no plugin needed.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import os
 import socket
+import threading
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -476,6 +478,69 @@ def test_unsuitable_writers_are_refused_before_anything_is_read(tmp_path: Path) 
     with pytest.raises(LookupError):
         run(dump_async([1], io.BytesIO(), encoding="no-such-codec"))
     assert probe.closed == [] and os.listdir(tmp_path) == []
+
+
+class ReadOnlyAsync:
+    """An async file (aiofiles' shape) whose ``writable()`` is a coroutine saying no."""
+
+    async def writable(self) -> bool:
+        return False
+
+    async def write(self, data: bytes) -> int:
+        raise io.UnsupportedOperation("write")
+
+
+@pytest.mark.parametrize("entry", ["dump_async", "dump_lines_async"])
+@pytest.mark.parametrize("opened", ["rb", "r", "async"])
+def test_a_read_only_writer_fails_before_the_source_is_read(
+    tmp_path: Path, entry: str, opened: str
+) -> None:
+    path = tmp_path / "f.json"
+    path.write_bytes(b"")
+    read: list[int] = []
+
+    def source() -> Iterator[int]:
+        read.append(1)
+        yield 1
+
+    drive = getattr(streamjson, entry)
+    with contextlib.ExitStack() as stack:
+        writer = ReadOnlyAsync() if opened == "async" else stack.enter_context(open(path, opened))
+        with pytest.raises(io.UnsupportedOperation, match="not writable"):
+            run(drive(source(), writer))
+    assert read == [] and path.read_bytes() == b""
+
+
+def test_blocking_io_error_without_a_count_took_nothing_and_the_rest_follows() -> None:
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    doc = [{"i": i, "s": "é" * 50} for i in range(20000)]
+
+    class SendWriter(io.RawIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            return left.send(data)  # a full socket: BlockingIOError with no count
+
+        def fileno(self) -> int:
+            return left.fileno()
+
+    got = bytearray()
+
+    def read() -> None:  # in a thread: a sync writer does not yield to the event loop
+        while chunk := right.recv(65536):
+            got.extend(chunk)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    with right:
+        try:
+            run(dump_async(doc, SendWriter()))
+        finally:
+            left.close()
+            reader.join()
+    assert got.decode() == json.dumps(doc)
 
 
 def test_sync_functions_refuse_async_sources_naming_the_async_one(tmp_path: Path) -> None:

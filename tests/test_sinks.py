@@ -258,6 +258,54 @@ def test_blocking_io_error_with_partial_progress_writes_the_rest_once() -> None:
     assert sink.data.decode() == TEXT
 
 
+class SendWriter:
+    """A plain writer over a non-blocking socket: a full socket raises BlockingIOError
+    without ``characters_written``, as ``socket.send`` and ``os.write`` raise it."""
+
+    def __init__(self, sock: socket.socket) -> None:
+        self.sock = sock
+
+    def write(self, data: Any) -> int:
+        return self.sock.send(data)
+
+    def fileno(self) -> int:
+        return self.sock.fileno()
+
+
+def test_blocking_io_error_without_a_count_took_nothing_and_the_rest_follows() -> None:
+    left, right = socket.socketpair()
+    left.setblocking(False)
+    got = bytearray()
+
+    def read() -> None:
+        while chunk := right.recv(65536):
+            got.extend(chunk)
+
+    doc = [{"i": i, "s": "é" * 50} for i in range(20000)]  # more than the socket holds
+    reader = threading.Thread(target=read)
+    reader.start()
+    with right:
+        try:
+            streamjson.dump(doc, SendWriter(left))
+        finally:
+            left.close()
+            reader.join()
+    assert got.decode() == json.dumps(doc)
+
+
+def test_blocking_io_error_without_a_count_for_ever_is_an_os_error() -> None:
+    class Full(io.BufferedIOBase):
+        def writable(self) -> bool:
+            return True
+
+        def write(self, data: Any) -> int:
+            raise BlockingIOError(11, "would block")  # no characters_written
+
+    with pytest.raises(OSError, match="took none of") as info:
+        streamjson.dump([1], Full())
+    assert type(info.value) is OSError
+
+
 def test_socket_is_written_with_sendall_and_read_by_ijson() -> None:
     server = socket.create_server(("127.0.0.1", 0))
     port = server.getsockname()[1]

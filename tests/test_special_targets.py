@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import gzip
 import json
 import os
 import shutil
@@ -273,6 +274,74 @@ def test_the_cli_follows_a_symlinked_outfile_and_reformats_in_place_through_it(
     assert (
         link.is_symlink() and target.read_text() == json.dumps(ROWS, separators=(",", ":")) + "\n"
     )
+
+
+def write_or_cli(entry: str, target: Any, tmp_path: Path, before: bytes = b"") -> bytes:
+    """Write the rows to ``target`` through ``entry`` (or the command line, from a file);
+    return what ``entry`` leaves in a file that held ``before``."""
+    if entry != "cli":
+        write(entry, target, Source())
+        return expected(entry, before)
+    src = tmp_path / "in.json"
+    src.write_text(json.dumps(ROWS))
+    assert cli_main([str(src), os.fsdecode(target)]) == 0
+    return json_tool(ROWS)
+
+
+@pytest.mark.parametrize("entry", [*ENTRIES, "cli"])
+def test_a_dotdot_after_a_symlinked_folder_writes_the_file_open_writes(
+    tmp_path: Path, entry: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    (tmp_path / "real" / "deep").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "real" / "deep")
+    monkeypatch.chdir(tmp_path)
+    path = os.path.join("link", "..", "out.json")
+    with open(path, "w") as f:  # what open() writes: real/out.json, not ./out.json
+        f.write("old")
+    assert (tmp_path / "real" / "out.json").read_text() == "old"
+    want = write_or_cli(entry, path, tmp_path, b"old")
+    assert (tmp_path / "real" / "out.json").read_bytes() == want
+    assert not (tmp_path / "out.json").exists()
+    assert temp_files(tmp_path, tmp_path / "real", tmp_path / "real" / "deep") == []
+
+
+@pytest.mark.parametrize("entry", [*ENTRIES, "cli"])
+def test_compression_is_chosen_by_the_name_given_not_the_file_a_link_points_to(
+    tmp_path: Path, entry: str
+) -> None:
+    (tmp_path / "plain").write_bytes(b"")
+    (tmp_path / "out.json.gz").symlink_to("plain")
+    want = write_or_cli(entry, tmp_path / "out.json.gz", tmp_path)
+    assert gzip.decompress((tmp_path / "plain").read_bytes()) == want
+    (tmp_path / "data.gz").write_bytes(b"")
+    (tmp_path / "out.json").symlink_to("data.gz")
+    assert (
+        write_or_cli(entry, tmp_path / "out.json", tmp_path) == (tmp_path / "data.gz").read_bytes()
+    )
+
+
+class BytesPath:
+    """An os.PathLike whose ``__fspath__`` gives bytes, as ``open()`` takes it."""
+
+    def __init__(self, path: bytes) -> None:
+        self.path = path
+
+    def __fspath__(self) -> bytes:
+        return self.path
+
+
+@pytest.mark.parametrize("form", ["bytes", "PathLike-bytes"])
+@pytest.mark.parametrize("suffix", ["", ".gz"])
+@pytest.mark.parametrize("entry", ENTRIES)
+def test_a_bytes_path_is_written_as_open_takes_it(
+    tmp_path: Path, entry: str, suffix: str, form: str
+) -> None:
+    path = tmp_path / f"out.json{suffix}"
+    name = os.fsencode(path)
+    write(entry, name if form == "bytes" else BytesPath(name), Source())
+    data = path.read_bytes()
+    assert (gzip.decompress(data) if suffix else data) == expected(entry)
+    assert temp_files(tmp_path) == []
 
 
 @pytest.mark.skipif(not hasattr(os, "geteuid") or os.geteuid() != 0, reason="chown needs root")
