@@ -99,9 +99,7 @@ def outside_code(page: Path) -> str:
 def slug(heading: str) -> str:
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces to '-'."""
     text = re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading.strip().lower())
-    kept = "".join(
-        c for c in text if c in " -_" or unicodedata.category(c)[0] in "LN"
-    )
+    kept = "".join(c for c in text if c in " -_" or unicodedata.category(c)[0] in "LN")
     return kept.replace(" ", "-")
 
 
@@ -154,9 +152,8 @@ def test_the_python_examples_run(
         code = compile(block.code, block.name, "exec")
         try:
             exec(code, namespace)
-        except BaseException as exc:
-            exc.add_note(f"in the python block at {block.name}")
-            raise
+        except Exception as exc:
+            raise AssertionError(f"the python block at {block.name} failed: {exc!r}") from exc
 
 
 @pytest.mark.parametrize("block", skipped_blocks())
