@@ -31,7 +31,7 @@ FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)\s*$")
 MARK = re.compile(r"^<!--\s*(skip|requires):\s*(.*?)\s*-->$")
 # [text](target) and ![alt](target); a target has no spaces (a title is not used here).
 LINK = re.compile(r"!?\[(?:[^\]`]|`[^`]*`)*\]\(([^)\s]+)\)")
-TEST_REF = re.compile(r"tests/(test_\w+\.py)::(test_\w+)")
+TEST_REF = re.compile(r"tests/(test_\w+\.py)(?:::(test_\w+))?")
 
 
 @dataclass
@@ -118,6 +118,16 @@ def anchors(page: Path) -> set[str]:
     return result
 
 
+def functions(source: Path) -> set[str]:
+    """The names of the functions a Python file defines."""
+    tree = ast.parse(source.read_text(encoding="utf-8"))
+    return {
+        node.name
+        for node in ast.walk(tree)
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+    }
+
+
 def python_pages() -> list[Any]:
     return [
         pytest.param(page, id=str(page.relative_to(ROOT)))
@@ -182,16 +192,9 @@ def test_the_tests_named_as_proof_exist(page: Path) -> None:
     missing = []
     for module, name in TEST_REF.findall(page.read_text(encoding="utf-8")):
         source = ROOT / "tests" / module
-        defined = (
-            {
-                node.name
-                for node in ast.walk(ast.parse(source.read_text(encoding="utf-8")))
-                if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            }
-            if source.is_file()
-            else set()
-        )
-        if name not in defined:
+        if not source.is_file():
+            missing.append(f"tests/{module}")
+        elif name and name not in functions(source):
             missing.append(f"tests/{module}::{name}")
     assert not missing, f"{page.name} names tests that do not exist: {missing}"
 
