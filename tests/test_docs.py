@@ -1,4 +1,4 @@
-"""README.md and docs/*.md: every python example runs, every relative link and test named exists.
+"""README.md and docs/*.md: every python example runs; every link, file and test named exists.
 
 The python blocks of one page run in order in one namespace (a page may set up a value in
 one block and use it in the next), in a fresh temporary working directory. A block is
@@ -9,7 +9,10 @@ marked in the markdown by an HTML comment on the line before its fence:
 - ``<!-- requires: module ... -->``: run only where those modules are installed (an
   optional extra), else skipped saying so; later blocks must not need it.
 
-Shell and output blocks are not run.
+Shell and output blocks are not run. Relative links must reach a file (and ``#anchor`` a
+heading of it, as GitHub spells anchors); files of the repository named anywhere
+(``examples/serve_http.py``) and tests given as proof (``tests/test_x.py::test_y``) must
+exist.
 """
 
 from __future__ import annotations
@@ -31,6 +34,10 @@ FENCE = re.compile(r"^(`{3,})\s*([\w+-]*)\s*$")
 MARK = re.compile(r"^<!--\s*(skip|requires):\s*(.*?)\s*-->$")
 # [text](target) and ![alt](target); a target has no spaces (a title is not used here).
 LINK = re.compile(r"!?\[(?:[^\]`]|`[^`]*`)*\]\(([^)\s]+)\)")
+# A file of the repository named in prose or in a code block: `examples/serve_http.py`.
+FILE_REF = re.compile(
+    r"(?<![\w/.])((?:streamjson|tests|examples|benchmarks)/[\w/.-]*\w\.(?:py|sh))\b"
+)
 TEST_REF = re.compile(r"tests/(test_\w+\.py)(?:::(test_\w+))?")
 
 
@@ -205,3 +212,10 @@ def test_slugs_are_githubs() -> None:
         "push-style-writers-lineswriter-and-arraywriter"
     )
     assert slug("Python ≥ 3.10") == "python--310"
+
+
+@pytest.mark.parametrize("page", [pytest.param(p, id=p.name) for p in PAGES])
+def test_the_files_named_exist(page: Path) -> None:
+    named = set(FILE_REF.findall(page.read_text(encoding="utf-8")))
+    missing = sorted(name for name in named if not (ROOT / name).is_file())
+    assert not missing, f"{page.name} names files that do not exist: {missing}"
