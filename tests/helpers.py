@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import io
+import json
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
 from typing import Any, TypeVar
 
@@ -123,6 +124,35 @@ def outcome(fn: Callable[[], Any], *, notes: bool = False) -> Outcome:
         if notes:
             return "error", (type(exc), str(exc), getattr(exc, "__notes__", None))
         return "error", (type(exc), str(exc))
+
+
+# -- values that raise or lie --------------------------------------------------------------
+
+
+class Lie(Exception):
+    """What hostile methods raise."""
+
+
+def lie(*args: Any) -> Any:
+    raise Lie("hostile method")
+
+
+def raising(base: type, *names: str) -> type:
+    """A subclass of ``base`` whose methods ``names`` raise Lie."""
+    return type(f"Raising{base.__name__.title()}", (base,), {n: lie for n in names})
+
+
+class Opaque:
+    """Not JSON: json calls default(); its __str__, __repr__, __float__... raise."""
+
+    __str__ = __repr__ = __float__ = __int__ = __index__ = __iter__ = __format__ = lie
+
+
+class Upper(json.JSONEncoder):
+    """An encoder subclass that changes the text: upper case."""
+
+    def encode(self, o: Any) -> str:
+        return super().encode(o).upper()
 
 
 # -- sources --------------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from hypothesis import strategies as st
 
 import streamjson
 from tests import strategies as sts
-from tests.helpers import DRIVERS, EDGE_CASES, OPTION_SETS, outcome
+from tests.helpers import DRIVERS, EDGE_CASES, OPTION_SETS, Upper, outcome
 
 
 def assert_same_as_json(value: Any, twin: Any = None, **kw: Any) -> None:
@@ -101,11 +101,6 @@ class ToList(json.JSONEncoder):
         if isinstance(o, complex):
             return {"re": o.real, "im": o.imag}
         return super().default(o)
-
-
-class Upper(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return super().encode(o).upper()
 
 
 class Wrapped(json.JSONEncoder):

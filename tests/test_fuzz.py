@@ -28,7 +28,7 @@ import streamjson
 from streamjson import Object
 from tests import strategies as sts
 from tests.faults import Fault, FaultyRaw, Tracker
-from tests.helpers import DRIVERS, outcome
+from tests.helpers import DRIVERS, Opaque, lie, outcome, raising
 
 pytestmark = pytest.mark.reliability
 
@@ -41,28 +41,10 @@ class Bomb:
     """In the json twin, where a failing source raises: default() raises Boom for it."""
 
 
-class Lie(Exception):
-    pass
-
-
-def lie(*args: Any) -> Any:
-    raise Lie
-
-
-class Opaque:
-    """Not JSON: default() gets it; its __str__, __repr__, __float__, __iter__ raise."""
-
-    __str__ = __repr__ = __float__ = __int__ = __index__ = __iter__ = __format__ = lie
-
-
-def _raising(base: type, *names: str) -> type:
-    return type(f"Odd{base.__name__.title()}", (base,), {n: lie for n in names})
-
-
 # Not here: __repr__ (Hypothesis prints examples with it).
-OddStr = _raising(str, "__str__", "__format__", "__iter__", "encode", "__getitem__", "isidentifier")
-OddInt = _raising(int, "__str__", "__repr__", "__format__", "__float__", "__index__")
-OddFloat = _raising(float, "__str__", "__repr__", "__format__", "__int__", "is_integer")
+OddStr = raising(str, "__str__", "__format__", "__iter__", "encode", "__getitem__", "isidentifier")
+OddInt = raising(int, "__str__", "__repr__", "__format__", "__float__", "__index__")
+OddFloat = raising(float, "__str__", "__repr__", "__format__", "__int__", "is_integer")
 
 
 class PlainIterator:
