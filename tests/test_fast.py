@@ -302,12 +302,6 @@ def test_new_fast_entry_points_write_what_dumps_writes(
     assert new(streams(items, lazy), **kw) == expected
 
 
-def error_of(fn: Callable[[], Any]) -> tuple[type[BaseException], str]:
-    with pytest.raises(Exception) as info:  # compared with the reference's error
-        fn()
-    return type(info.value), str(info.value)
-
-
 @pytest.mark.parametrize("name", NEW_FAST)
 @pytest.mark.parametrize(
     "options",
@@ -324,8 +318,9 @@ def test_new_fast_entry_points_refuse_what_fast_mode_refuses(
     name: str, options: dict[str, Any]
 ) -> None:
     new, reference = NEW_FAST[name]
-    expected = error_of(lambda: reference([1], fast=True, **options))
-    assert error_of(lambda: new([1], fast=True, **options)) == expected
+    expected = outcome(lambda: reference([1], fast=True, **options))
+    assert expected[0] == "error"
+    assert outcome(lambda: new([1], fast=True, **options)) == expected
 
 
 @pytest.mark.parametrize("name", NEW_FAST)

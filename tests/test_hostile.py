@@ -217,12 +217,12 @@ def test_a_hostile_key_cannot_replace_the_error_it_sits_over(what: str) -> None:
             raise down
             yield 0
 
-        with pytest.raises(SourceDown) as info:  # the source's own exception, as README promises
+        with pytest.raises(SourceDown) as raised:  # the source's own exception, as README promises
             streamjson.dumps(Object(tr.gen("pairs", [(key, tr.gen("failing", failing()))])))
-        assert info.value is down
-        # closed before dump returns, not later by the garbage collector (``info`` still
+        assert raised.value is down
+        # closed before dump returns, not later by the garbage collector (``raised`` still
         # holds the traceback, as a caller handling the error would)
-        assert tr.all_closed(), (tr.started, tr.finished, info.value)
+        assert tr.all_closed(), (tr.started, tr.finished, raised.value)
 
 
 # -- streamed objects (json refuses them) whose protocol methods raise or lie ----------------------

@@ -224,7 +224,7 @@ def test_async_sources_name_the_async_function(call: Callable[[Any], Any], use: 
         aiterate(range(3)),
         [1, {"a": aiterate(range(2))}],
         [streamjson.Object(aiterate([]))],
-    ):  # type: ignore[arg-type]
+    ):
         with pytest.raises(TypeError, match=rf"use streamjson\.{use}\(\) instead"):
             call(items)
 
