@@ -7,6 +7,7 @@ import contextlib
 import io
 import json
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -26,6 +27,7 @@ ENV = {
 }
 
 UNTOUCHED = b"OUTFILE as it was\n"
+ERROR_LINE = re.compile(r"^streamjson: error: .+\n\Z")  # what the command writes to stderr
 
 # The options compared, and the json.dumps arguments json.tool gives for each.
 OPTIONS: dict[tuple[str, ...], dict[str, Any]] = {

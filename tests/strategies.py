@@ -84,6 +84,14 @@ options = st.fixed_dictionaries(
 )
 
 
+def keeps_lines(options: dict[str, Any]) -> bool:
+    """Options that keep a document on one line: no indent, no line break in separators."""
+    return options.get("indent") is None and "\n" not in "".join(options.get("separators") or ())
+
+
+line_options = options.filter(keeps_lines)  # options for JSON Lines
+
+
 def lazy(value: Any) -> Any:
     """The same document with every list turned into a one-shot iterator (tuples kept)."""
     if type(value) is list:

@@ -25,15 +25,7 @@ import streamjson
 from streamjson._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from streamjson._lines import dumps_lines
 from tests import strategies as sts
-
-TIMEOUT = 10  # seconds: a test that would hang fails instead
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
+from tests.helpers import TIMEOUT, AsyncBytes, Upper, aiterate, outcome, text_of
 
 
 def run(coro: Awaitable[Any]) -> Any:
@@ -41,17 +33,6 @@ def run(coro: Awaitable[Any]) -> Any:
         return await asyncio.wait_for(coro, TIMEOUT)
 
     return asyncio.run(bounded())
-
-
-async def text_of(chunks: AsyncIterator[str]) -> str:
-    return "".join([chunk async for chunk in chunks])
-
-
-async def aiterate(items: list[Any], pause: bool = True) -> AsyncIterator[Any]:
-    for item in items:
-        if pause:
-            await asyncio.sleep(0)
-        yield item
 
 
 def alazy(value: Any) -> Any:
@@ -161,11 +142,6 @@ def test_iterencode_lines_async_over_sync_and_async_items() -> None:
     nested = aiterate([{"id": i, "rows": aiterate(list(range(i % 4)))} for i in range(500)])
     assert run(text_of(iterencode_lines_async(nested))) == expected
     assert run(text_of(iterencode_lines_async(aiterate([])))) == ""
-
-
-class Upper(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return super().encode(o).upper()
 
 
 def test_a_cls_that_overrides_encode_is_honoured() -> None:
@@ -370,17 +346,6 @@ class Drained:
 
     async def drain(self) -> None:
         self.calls.append("drain")
-
-
-class AsyncBytes:
-    """Like aiohttp's StreamResponse: ``await write(bytes)``."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    async def write(self, data: bytes) -> None:
-        assert isinstance(data, bytes)
-        self.data += data
 
 
 class AsyncText:

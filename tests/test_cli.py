@@ -22,21 +22,12 @@ from typing import Any
 
 import pytest
 
-import streamjson
 from streamjson import _events
 from streamjson.cli._documents import backend
 from streamjson.cli._input import ParserInput
 from streamjson.cli._surrogates import restore_surrogates
-from tests.test_compat import EDGE_CASES
-
-# Run the package the tests import, wherever it lives.
-ENV = {
-    **os.environ,
-    "PYTHONPATH": os.pathsep.join(
-        [str(Path(streamjson.__file__).parent.parent), os.environ.get("PYTHONPATH", "")]
-    ),
-}
-ERROR_LINE = re.compile(r"^streamjson: error: .+\n\Z")
+from tests.cli_oracle import ENV, ERROR_LINE
+from tests.helpers import EDGE_CASES
 
 
 def streamjson_cmd(

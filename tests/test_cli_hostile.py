@@ -20,8 +20,7 @@ import pytest
 
 import streamjson
 from streamjson.cli._input import READ_SIZE, ParserInput
-from tests.cli_oracle import LINES, check_same_as_json, measured, run_cli
-from tests.test_cli import ERROR_LINE
+from tests.cli_oracle import ERROR_LINE, LINES, check_same_as_json, measured, run_cli
 
 MIB = 1024  # ru_maxrss is in KiB
 

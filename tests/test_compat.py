@@ -14,15 +14,7 @@ from hypothesis import strategies as st
 
 import streamjson
 from tests import strategies as sts
-from tests.conftest import DRIVERS
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """("ok", text) or ("error", (type, message)) of a call."""
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
+from tests.helpers import DRIVERS, EDGE_CASES, OPTION_SETS, Upper, outcome
 
 
 def assert_same_as_json(value: Any, twin: Any = None, **kw: Any) -> None:
@@ -68,58 +60,6 @@ def test_any_chunk_size_gives_the_same_text(value: Any, chunk_size: int) -> None
     assert got == outcome(lambda: json.dumps(value))
 
 
-EDGE_CASES: list[Any] = [
-    None,
-    True,
-    False,
-    0,
-    -0.0,
-    1e16,
-    5e-324,
-    1.7976931348623157e308,
-    10**300,
-    float("nan"),
-    float("inf"),
-    float("-inf"),
-    "",
-    "\ud800",
-    "😀",
-    "\u2028\u2029",
-    "é" * 3,
-    [],
-    {},
-    (),
-    [[]],
-    [{}],
-    {"": []},
-    {2: 2, 1.5: 3, True: 4, None: 5, False: 6},
-    [sts.IntSub(3), sts.FloatSub(2.5), sts.StrSub("x"), sts.Color.RED, sts.Ratio.HALF],
-    {sts.StrSub("k"): sts.IntSub(1), sts.IntSub(2): 0, sts.FloatSub(0.5): 1},
-    {"a": {"b": {"c": [1, [2, [3, {"d": ()}]]]}}},
-    list(range(5000)),
-    {str(i): i for i in range(5000)},
-    [{"id": i, "tags": ["x", "é"], "n": {"v": i / 3}} for i in range(3000)],
-]
-
-OPTION_SETS: list[dict[str, Any]] = [
-    {},
-    {"indent": 2},
-    {"indent": 0},
-    {"indent": "\t"},
-    {"indent": "\n"},
-    {"sort_keys": True},
-    {"ensure_ascii": False},
-    {"separators": (",", ":")},
-    {"separators": ("\n", "\n")},
-    {"indent": 3, "separators": (" ,", " : "), "sort_keys": True, "ensure_ascii": False},
-    {"allow_nan": False},
-    {"allow_nan": False, "indent": 1},
-    {"check_circular": False},
-    {"skipkeys": True},
-    {"default": repr},
-]
-
-
 @pytest.mark.parametrize("options", OPTION_SETS, ids=repr)
 @pytest.mark.parametrize("value", EDGE_CASES, ids=lambda v: repr(v)[:40])
 def test_edge_cases_match_json(value: Any, options: dict[str, Any]) -> None:
@@ -161,11 +101,6 @@ class ToList(json.JSONEncoder):
         if isinstance(o, complex):
             return {"re": o.real, "im": o.imag}
         return super().default(o)
-
-
-class Upper(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return super().encode(o).upper()
 
 
 class Wrapped(json.JSONEncoder):

@@ -19,17 +19,9 @@ from hypothesis import strategies as st
 
 import streamjson
 from tests import strategies as sts
-from tests.conftest import DRIVERS
+from tests.helpers import DRIVERS, outcome, text_of
 
 pytestmark = pytest.mark.reliability
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    """("ok", text) or ("error", (type, message)) of a call."""
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
 
 
 def _via_path(obj: Any, **kw: Any) -> str:
@@ -55,10 +47,7 @@ def _via_array_writer(obj: Any, **kw: Any) -> str:
 
 
 def _via_async(obj: Any, **kw: Any) -> str:
-    async def collect() -> str:
-        return "".join([chunk async for chunk in streamjson.iterencode_async(obj, **kw)])
-
-    return asyncio.run(collect())
+    return asyncio.run(text_of(streamjson.iterencode_async(obj, **kw)))
 
 
 # Every way a document reaches the walker: the in-memory drivers, a path, a writer, async.

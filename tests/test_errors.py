@@ -12,6 +12,7 @@ import pytest
 
 import streamjson
 from streamjson import Object
+from tests.helpers import aiterate
 
 
 def note_of(exc: BaseException) -> str:
@@ -153,10 +154,7 @@ def test_keyboard_interrupt_from_the_source_propagates_untouched() -> None:
 
 
 def test_async_sources_are_refused_by_sync_functions_with_a_pointer() -> None:
-    async def agen() -> Any:
-        yield 1
-
-    source = agen()
+    source = aiterate([1])
     with pytest.raises(
         TypeError, match=r"async_generator.*use streamjson.iterencode_async\(\)"
     ) as info:
@@ -166,11 +164,7 @@ def test_async_sources_are_refused_by_sync_functions_with_a_pointer() -> None:
     with pytest.raises(TypeError, match=r"streamjson.dump_async\(\)"):
         streamjson.dump([source], out)
     with pytest.raises(TypeError, match="iterencode_async"):
-        list(streamjson.iterencode(Object(agen_pairs())))
-
-
-async def agen_pairs() -> Any:
-    yield ("a", 1)
+        list(streamjson.iterencode(Object(aiterate([("a", 1)]))))
 
 
 def test_bad_options_fail_at_call_time() -> None:

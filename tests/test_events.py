@@ -17,7 +17,7 @@ from hypothesis import strategies as st
 from streamjson import _events
 from streamjson._events import EventError, iterencode_events
 from tests import strategies as sts
-from tests.test_compat import EDGE_CASES, OPTION_SETS
+from tests.helpers import EDGE_CASES, OPTION_SETS, Upper, outcome
 
 # The pure-Python backend decodes every escape as json does (the C one turns a lone
 # surrogate into "?"; the command line works around that, see test_cli).
@@ -29,13 +29,6 @@ Event = tuple[str, Any]
 
 def events(text: str, backend: Any = PY, **kw: Any) -> list[Event]:
     return list(backend.basic_parse(io.BytesIO(text.encode("utf-8", "surrogatepass")), **kw))
-
-
-def outcome(fn: Callable[[], str]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except Exception as exc:  # compared, not hidden
-        return "error", (type(exc), str(exc))
 
 
 def assert_like_json(text: str, backend: Any = PY, chunk_size: int = 61, **kw: Any) -> None:
@@ -244,10 +237,6 @@ def test_options_are_checked_before_any_event_is_read() -> None:
 
 
 def test_an_encoder_class_that_replaces_encode_sees_the_whole_value() -> None:
-    class Upper(json.JSONEncoder):
-        def encode(self, o: Any) -> str:
-            return super().encode(o).upper()
-
     text = '{"a": [1, "x", {"b": null}]}'
     assert "".join(iterencode_events(events(text), cls=Upper)) == json.dumps(
         json.loads(text), cls=Upper

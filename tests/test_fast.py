@@ -23,6 +23,7 @@ from hypothesis import strategies as st
 import streamjson
 from streamjson import _fast
 from tests import strategies as sts
+from tests.helpers import AsyncBytes, aiterate, outcome, text_of
 
 orjson = pytest.importorskip("orjson")
 
@@ -165,13 +166,6 @@ def walker_dumps(value: Any, **kw: Any) -> str:
         return streamjson.dumps(value, fast=True, **kw)
 
 
-def outcome_with_notes(fn: Callable[[], str]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc), getattr(exc, "__notes__", None))
-
-
 def assert_shortcut_matches_walker(value: Any, options: dict[str, Any], lazy: bool) -> None:
     """dumps(fast=True) writes and raises what the walker does, calling default no more."""
     calls: dict[str, list[Any]] = {"shortcut": [], "walker": []}
@@ -186,7 +180,7 @@ def assert_shortcut_matches_walker(value: Any, options: dict[str, Any], lazy: bo
 
             kw["default"] = default
         doc = sts.lazy(value) if lazy else value
-        return outcome_with_notes(lambda: dumps(doc, **kw))
+        return outcome(lambda: dumps(doc, **kw), notes=True)
 
     expected = run("walker", walker_dumps)
     assert run("shortcut", functools.partial(streamjson.dumps, fast=True)) == expected
@@ -248,26 +242,6 @@ def test_an_unknown_keyword_is_jsons_type_error_in_fast_mode_too() -> None:
 fast_items = st.lists(fast_values | fast_oddities.filter(lambda v: isinstance(v, int)), max_size=8)
 
 
-async def aiterate(items: list[Any]) -> AsyncIterator[Any]:
-    for item in items:
-        await asyncio.sleep(0)
-        yield item
-
-
-class BytesWriter:
-    """An async writer that keeps the bytes it is given."""
-
-    def __init__(self) -> None:
-        self.data = b""
-
-    async def write(self, data: bytes) -> None:
-        self.data += data
-
-
-async def async_text(chunks: AsyncIterator[str]) -> str:
-    return "".join([chunk async for chunk in chunks])
-
-
 def streams(items: list[Any], lazy: bool) -> list[Any]:
     return [sts.lazy(v) for v in items] if lazy else items
 
@@ -284,12 +258,12 @@ def _push(writer_type: Any, items: list[Any], **kw: Any) -> bytes:
 
 def _pull(iterencode: Callable[..., AsyncIterator[str]], items: list[Any], **kw: Any) -> bytes:
     """The text of an async iterencode function, given ``items`` from an async source."""
-    return asyncio.run(async_text(iterencode(aiterate(items), **kw))).encode()
+    return asyncio.run(text_of(iterencode(aiterate(items), **kw))).encode()
 
 
 def _written(dump: Callable[..., Coroutine[Any, Any, None]], items: list[Any], **kw: Any) -> bytes:
     """What an async dump function writes, given ``items`` from an async source."""
-    writer = BytesWriter()
+    writer = AsyncBytes()
     asyncio.run(dump(aiterate(items), writer, **kw))
     return writer.data
 
@@ -328,12 +302,6 @@ def test_new_fast_entry_points_write_what_dumps_writes(
     assert new(streams(items, lazy), **kw) == expected
 
 
-def error_of(fn: Callable[[], Any]) -> tuple[type[BaseException], str]:
-    with pytest.raises(Exception) as info:  # compared with the reference's error
-        fn()
-    return type(info.value), str(info.value)
-
-
 @pytest.mark.parametrize("name", NEW_FAST)
 @pytest.mark.parametrize(
     "options",
@@ -350,8 +318,9 @@ def test_new_fast_entry_points_refuse_what_fast_mode_refuses(
     name: str, options: dict[str, Any]
 ) -> None:
     new, reference = NEW_FAST[name]
-    expected = error_of(lambda: reference([1], fast=True, **options))
-    assert error_of(lambda: new([1], fast=True, **options)) == expected
+    expected = outcome(lambda: reference([1], fast=True, **options))
+    assert expected[0] == "error"
+    assert outcome(lambda: new([1], fast=True, **options)) == expected
 
 
 @pytest.mark.parametrize("name", NEW_FAST)

@@ -21,7 +21,7 @@ import math
 import os
 import tempfile
 import uuid
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from typing import Any
 
 import pytest
@@ -31,6 +31,7 @@ from hypothesis import strategies as st
 import streamjson
 from streamjson import _fast
 from tests import strategies as sts
+from tests.helpers import AsyncBytes, Outcome, aiterate, outcome, text_of
 
 orjson = pytest.importorskip("orjson")
 np = pytest.importorskip("numpy")
@@ -167,30 +168,14 @@ def _dump(doc: Any, binary: bool = False, **kw: Any) -> str:
     return data.decode() if binary else data  # type: ignore[no-any-return]
 
 
-async def _aiter(items: list[Any]) -> AsyncIterator[Any]:
-    for item in items:
-        yield item
-
-
-class _AsyncBytes:
-    def __init__(self) -> None:
-        self.data = b""
-
-    async def write(self, data: bytes) -> None:
-        self.data += data
-
-
 def _dump_async(doc: Any, **kw: Any) -> str:
-    writer = _AsyncBytes()
+    writer = AsyncBytes()
     asyncio.run(streamjson.dump_async(doc, writer, **kw))
     return writer.data.decode()
 
 
 def _iterencode_async(doc: Any, **kw: Any) -> str:
-    async def text() -> str:
-        return "".join([c async for c in streamjson.iterencode_async(doc, **kw)])
-
-    return asyncio.run(text())
+    return asyncio.run(text_of(streamjson.iterencode_async(doc, **kw)))
 
 
 def _one_line(text: str) -> str:
@@ -222,11 +207,8 @@ def _array_writer(doc: Any, **kw: Any) -> str:
 
 
 def _lines_async(doc: Any, **kw: Any) -> str:
-    async def text() -> str:
-        chunks = streamjson.iterencode_lines_async(_aiter([doc]), **kw)
-        return "".join([c async for c in chunks])
-
-    return _one_line(asyncio.run(text()))
+    chunks = streamjson.iterencode_lines_async(aiterate([doc]), **kw)
+    return _one_line(asyncio.run(text_of(chunks)))
 
 
 DRIVERS: dict[str, Callable[..., str]] = {
@@ -254,15 +236,6 @@ def _dump_lines(doc: Any, **kw: Any) -> str:
 
 
 # -- outcomes ------------------------------------------------------------------------------
-
-Outcome = tuple[str, Any]
-
-
-def outcome(fn: Callable[[], str]) -> Outcome:
-    try:
-        return "ok", fn()
-    except (TypeError, ValueError) as exc:  # json's errors, compared across drivers
-        return "error", (type(exc), str(exc))
 
 
 def recording(given: Callable[[Any], Any], calls: list[type]) -> Callable[[Any], Any]:

@@ -308,10 +308,12 @@ def test_a_failed_path_write_leaves_no_file_descriptor_open(
     class SourceDown(Exception):
         pass
 
+    down = SourceDown()
+
     def rows() -> Iterator[dict[str, int]]:
         yield from ({"i": i} for i in range(5000))
         if failure == "source":
-            raise SourceDown
+            raise down
 
     target = tmp_path / f"out.json{suffix}"
     clean = Fault(float("inf"), "ENOSPC", partial=True)
@@ -330,8 +332,13 @@ def test_a_failed_path_write_leaves_no_file_descriptor_open(
             stack.enter_context(failing_disk(monkeypatch, fault))
         elif failure != "source":
             stack.enter_context(monkeypatch.context()).setattr(os, failure, fail)
-        with pytest.raises((OSError, SourceDown)):
+        with pytest.raises((OSError, SourceDown)) as info:
             streamjson.dump(rows(), target, chunk_size=CHUNK)
+    # the failure's own exception comes out, not one raised while cleaning up
+    if failure.startswith("disk"):
+        assert fault.raised == [info.value]
+    else:
+        assert info.value is (down if failure == "source" else boom)
     assert open_fds() == before
     assert target.read_bytes() == b"OLD"
     assert listing(tmp_path) == [target.name]

@@ -3,7 +3,7 @@
 sync and async generator is closed before the call returns, and a cancelled task
 closes its sources and ends cancelled.
 
-Coroutines run with plain ``asyncio.run`` (bounded by ``tests.test_async.TIMEOUT``),
+Coroutines run with plain ``asyncio.run`` (bounded by ``tests.helpers.TIMEOUT``),
 as in ``test_async.py``. Whether every generator was closed is checked inside the
 event loop, as the driver returns or raises: asyncio.run's own clean-up of abandoned
 async generators must not be what closes them.
@@ -34,7 +34,7 @@ from tests.faults import (
     Stingy,
     Tracker,
 )
-from tests.test_async import TIMEOUT
+from tests.helpers import TIMEOUT
 
 pytestmark = pytest.mark.reliability
 

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import textwrap
 from collections.abc import Callable, Iterator, Mapping
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,36 +19,12 @@ import pytest
 
 import streamjson
 from streamjson import Object
-from tests.conftest import DRIVERS
 from tests.faults import Discard, Tracker, peak_while
+from tests.helpers import DRIVERS, Lie, Opaque, lie, outcome, raising
 
 pytestmark = pytest.mark.reliability
 
 MiB = 1024 * 1024
-
-
-def outcome(fn: Callable[..., str], *args: Any, **kw: Any) -> tuple[str, Any]:
-    """("ok", text) or ("error", (type, message)) of ``fn(*args, **kw)``."""
-    try:
-        return "ok", fn(*args, **kw)
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
-
-
-class Lie(Exception):
-    """What hostile methods raise."""
-
-
-def lie(*args: Any) -> Any:
-    raise Lie("hostile method")
-
-
-# -- list, tuple and dict subclasses whose methods raise or lie: json's result ---------------------
-#
-# json reads these its own way (the C encoder uses the real size of a dict and iterates a
-# list subclass with __iter__; the Python encoder, used with indent, asks bool()). The
-# promise is byte-exactness with json.dumps for every value json accepts, so each is
-# compared with json.dumps under the same options, through every driver.
 
 
 def subclass(base: type, **methods: Any) -> type:
@@ -105,9 +82,9 @@ def test_container_subclasses_that_raise_or_lie_encode_as_json_does(name: str) -
     wrong = []
     for place, put in PLACES.items():
         for options in OPTIONS:
-            expected = outcome(json.dumps, put(HOSTILE_CONTAINERS[name]()), **options)
+            expected = outcome(partial(json.dumps, put(HOSTILE_CONTAINERS[name]()), **options))
             for driver, encode in DRIVERS.items():
-                got = outcome(encode, put(HOSTILE_CONTAINERS[name]()), **options)
+                got = outcome(partial(encode, put(HOSTILE_CONTAINERS[name]()), **options))
                 if got != expected:
                     wrong.append((place, options, driver, expected, got))
     assert not wrong, "\n".join(repr(w)[:300] for w in wrong[:10]) + f"\n... {len(wrong)} in all"
@@ -116,11 +93,6 @@ def test_container_subclasses_that_raise_or_lie_encode_as_json_does(name: str) -
 # -- scalars and keys whose methods raise: json never calls them, neither may we -------------------
 
 
-def raising(base: type, *names: str) -> type:
-    return type(f"Raising{base.__name__.title()}", (base,), {n: lie for n in names})
-
-
-# (__bool__ and __len__ are test_elements_whose_truth_raises_are_never_asked_it's)
 RStr = raising(
     str,
     "__str__",
@@ -144,12 +116,6 @@ RFloat = raising(
     "is_integer",
     "hex",
 )
-
-
-class Opaque:
-    """Not JSON: json calls default(); its __str__, __repr__, __float__... raise."""
-
-    __str__ = __repr__ = __float__ = __int__ = __index__ = __iter__ = __format__ = lie
 
 
 HOSTILE_SCALARS: dict[str, Callable[[], Any]] = {
@@ -182,10 +148,10 @@ def test_scalars_and_keys_with_raising_methods_encode_as_json_does(
     name: str, options: dict[str, Any]
 ) -> None:
     for place, put in PLACES.items():
-        expected = outcome(json.dumps, put(HOSTILE_SCALARS[name]()), **options)
+        expected = outcome(partial(json.dumps, put(HOSTILE_SCALARS[name]()), **options))
         for driver, encode in DRIVERS.items():
             value = put(HOSTILE_SCALARS[name]())
-            got = outcome(encode, value, **options)
+            got = outcome(partial(encode, value, **options))
             if driver == "dump_binary" and expected[0] == "ok" and "\ud800" in expected[1]:
                 assert got[0] == "error" and got[1][0] is UnicodeEncodeError
                 continue
@@ -214,7 +180,7 @@ def test_elements_whose_truth_raises_are_never_asked_it(name: str) -> None:
     for options in ({}, {"indent": 1}):
         expected = json.dumps(TRUTHLESS[name](), default=opaque, **options)
         for driver, encode in DRIVERS.items():
-            got = outcome(encode, TRUTHLESS[name](), default=opaque, **options)
+            got = outcome(partial(encode, TRUTHLESS[name](), default=opaque, **options))
             assert got == ("ok", expected), (driver, options)
 
 
@@ -245,15 +211,18 @@ def test_a_hostile_key_cannot_replace_the_error_it_sits_over(what: str) -> None:
         class SourceDown(Exception):
             pass
 
+        down = SourceDown()
+
         def failing() -> Iterator[int]:
-            raise SourceDown
+            raise down
             yield 0
 
-        with pytest.raises(SourceDown) as info:  # the source's own exception, as README promises
+        with pytest.raises(SourceDown) as raised:  # the source's own exception, as README promises
             streamjson.dumps(Object(tr.gen("pairs", [(key, tr.gen("failing", failing()))])))
-        # closed before dump returns, not later by the garbage collector (``info`` still
+        assert raised.value is down
+        # closed before dump returns, not later by the garbage collector (``raised`` still
         # holds the traceback, as a caller handling the error would)
-        assert tr.all_closed(), (tr.started, tr.finished, info.value)
+        assert tr.all_closed(), (tr.started, tr.finished, raised.value)
 
 
 # -- streamed objects (json refuses them) whose protocol methods raise or lie ----------------------
@@ -419,7 +388,7 @@ def test_a_list_resized_while_encoded_is_jsons_text_or_runtime_error(
 
     expected = run(None)
     for name, encode in DRIVERS.items():
-        got = outcome(run, encode)
+        got = outcome(partial(run, encode))
         assert got == ("ok", expected) or got[1][0] is RuntimeError, (name, got[1][-60:])
 
 
@@ -446,7 +415,7 @@ def test_a_dict_resized_while_encoded_is_jsons_text_or_runtime_error(
 
     expected = run(None)
     for name, encode in DRIVERS.items():
-        got = outcome(run, encode)
+        got = outcome(partial(run, encode))
         assert got == ("ok", expected) or got[1][0] is RuntimeError, (name, got[1][-60:])
 
 

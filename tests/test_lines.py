@@ -10,7 +10,7 @@ import lzma
 import os
 import socket
 import threading
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -21,15 +21,7 @@ from hypothesis import strategies as st
 import streamjson
 from streamjson._lines import dump_lines, dumps_lines, iterencode_lines
 from tests import strategies as sts
-from tests.test_compat import outcome
-
-
-def keeps_lines(options: dict[str, Any]) -> bool:
-    """Options that keep a document on one line: no indent, no line break in separators."""
-    return options.get("indent") is None and "\n" not in "".join(options.get("separators") or ())
-
-
-line_options = sts.options.filter(keeps_lines)
+from tests.helpers import Upper, aiterate, outcome, records
 
 
 def expected_lines(items: list[Any], **kw: Any) -> str:
@@ -71,7 +63,7 @@ def encode_lines(request: pytest.FixtureRequest) -> Callable[..., str]:
     return LINE_DRIVERS[request.param]
 
 
-@given(st.lists(sts.values, max_size=8), line_options)
+@given(st.lists(sts.values, max_size=8), sts.line_options)
 def test_each_line_is_dumps_of_the_item(items: list[Any], options: dict[str, Any]) -> None:
     expected = outcome(lambda: expected_lines(items, **options))
     assert outcome(lambda: dumps_lines(items, **options)) == expected
@@ -79,7 +71,7 @@ def test_each_line_is_dumps_of_the_item(items: list[Any], options: dict[str, Any
     assert outcome(lambda: dumps_lines([sts.lazy(v) for v in items], **options)) == expected
 
 
-@given(st.lists(sts.values_and_unsupported, max_size=6), line_options)
+@given(st.lists(sts.values_and_unsupported, max_size=6), sts.line_options)
 def test_unsupported_values_raise_like_json(items: list[Any], options: dict[str, Any]) -> None:
     expected = outcome(lambda: expected_lines(items, **options))
     assert outcome(lambda: dumps_lines(items, **options)) == expected
@@ -89,11 +81,6 @@ def test_unsupported_values_raise_like_json(items: list[Any], options: dict[str,
 def test_any_chunk_size_gives_the_same_text(items: list[Any], chunk_size: int) -> None:
     got = outcome(lambda: via_iterencode_lines(items, chunk_size=chunk_size))
     assert got == outcome(lambda: expected_lines(items))
-
-
-def records(n: int) -> Iterator[dict[str, Any]]:
-    for i in range(n):
-        yield {"id": i, "name": f"user{i}", "tags": ["a", "é"], "score": i / 7}
 
 
 def test_records_read_back_line_by_line(encode_lines: Callable[..., str]) -> None:
@@ -166,11 +153,6 @@ class Indenting(json.JSONEncoder):
         super().__init__(**kw)
 
 
-class Upper(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return super().encode(o).upper()
-
-
 class Pretty(json.JSONEncoder):
     def encode(self, o: Any) -> str:
         return json.dumps(o, indent=1)
@@ -229,11 +211,6 @@ def test_a_failing_source_is_not_swallowed_and_a_failing_item_closes_the_source(
     assert getattr(info.value, "__notes__", []) == ["streamjson: while reading the items of $"]
 
 
-async def agen(n: int) -> AsyncIterator[int]:
-    for i in range(n):
-        yield i
-
-
 @pytest.mark.parametrize(
     ("call", "use"),
     [
@@ -243,7 +220,11 @@ async def agen(n: int) -> AsyncIterator[int]:
     ],
 )
 def test_async_sources_name_the_async_function(call: Callable[[Any], Any], use: str) -> None:
-    for items in (agen(3), [1, {"a": agen(2)}], [streamjson.Object(agen(0))]):  # type: ignore[arg-type]
+    for items in (
+        aiterate(range(3)),
+        [1, {"a": aiterate(range(2))}],
+        [streamjson.Object(aiterate([]))],
+    ):
         with pytest.raises(TypeError, match=rf"use streamjson\.{use}\(\) instead"):
             call(items)
 
@@ -275,7 +256,7 @@ def test_a_failure_leaves_the_previous_file_untouched(tmp_path: Path) -> None:
     assert path.read_text() == "old\n"
     assert os.listdir(tmp_path) == ["out.jsonl"]
     with pytest.raises(TypeError, match="dump_lines_async"):
-        dump_lines(agen(1), path)  # type: ignore[arg-type]
+        dump_lines(aiterate(range(1)), path)  # type: ignore[arg-type]
     assert path.read_text() == "old\n"
 
 

@@ -2,46 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
-
 import pytest
 
 import streamjson
 from tests.faults import peak_while
+from tests.helpers import CountingSink, record, records
 
 MiB = 1024 * 1024
-
-
-def record(i: int) -> dict[str, Any]:
-    return {
-        "id": i,
-        "name": f"customer {i}",
-        "email": f"c{i}@example.com",
-        "city": "Zürich",
-        "score": i / 7,
-        "active": i % 2 == 0,
-        "tags": ["a", "b"],
-        "note": None,
-        "address": {"street": "Main St", "zip": 1000 + i % 999},
-        "total": i * 3,
-    }
-
-
-def records(n: int) -> Iterator[dict[str, Any]]:
-    return (record(i) for i in range(n))
-
-
-class CountingSink:
-    """Counts what it is given and keeps nothing."""
-
-    def __init__(self) -> None:
-        self.size = 0
-        self.writes = 0
-
-    def write(self, data: bytes) -> None:
-        self.size += len(data)
-        self.writes += 1
 
 
 @pytest.mark.slow

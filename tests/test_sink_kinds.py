@@ -11,13 +11,14 @@ import asyncio
 import codecs
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import streamjson
+from tests.helpers import CountingSource
 
 ROWS = [{"i": i, "s": "é😀" * (i % 5), "x": [i / 7, None, True]} for i in range(200)]
 ENTRIES = ["dump", "dump_lines", "LinesWriter", "ArrayWriter", "dump_async", "dump_lines_async"]
@@ -33,18 +34,6 @@ def cases(sync: list[Any], async_only: list[Any]) -> list[tuple[str, Any]]:
 
 
 OPTIONS: dict[str, Any] = {"ensure_ascii": False, "chunk_size": 256}
-
-
-class Source:
-    """The rows, counting how many were read."""
-
-    def __init__(self) -> None:
-        self.read = 0
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for row in ROWS:
-            self.read += 1
-            yield row
 
 
 def write(entry: str, sink: Any, source: Any, **kw: Any) -> None:
@@ -90,7 +79,7 @@ def test_codecs_writers_take_text(tmp_path: Path, entry: str, make: str) -> None
     path = tmp_path / "out.json"
     sink = CODECS[make](path)
     with sink:
-        write(entry, sink, Source())
+        write(entry, sink, CountingSource(ROWS))
     assert path.read_bytes().decode(CODEC_OF.get(make, "utf-16")) == expected(entry)
 
 
@@ -98,7 +87,7 @@ def test_codecs_writers_take_text(tmp_path: Path, entry: str, make: str) -> None
 def test_a_stream_recoder_takes_bytes_in_the_dump_encoding(tmp_path: Path, entry: str) -> None:
     path = tmp_path / "out.json"
     with codecs.EncodedFile(open(path, "wb"), "utf-8", "utf-16-le") as sink:
-        write(entry, sink, Source())
+        write(entry, sink, CountingSource(ROWS))
     assert path.read_bytes().decode("utf-16-le") == expected(entry)
 
 
@@ -136,7 +125,7 @@ def test_a_wrong_guess_is_corrected_before_the_source_is_read(
     entry: str, kind: type[Refusing], takes: type, attrs: dict[str, str]
 ) -> None:
     sink = kind(takes, **attrs)
-    write(entry, sink, Source())
+    write(entry, sink, CountingSource(ROWS))
     assert sink.text() == expected(entry)
     assert all(sink.parts[1:])  # one empty write (the guess that was refused) at most
 
@@ -146,7 +135,7 @@ def test_a_writer_that_takes_neither_str_nor_bytes_fails_before_the_source_is_re
     entry: str, kind: type[Refusing]
 ) -> None:
     sink = kind(int, mode="wb")
-    source = Source()
+    source = CountingSource(ROWS)
     with pytest.raises(TypeError, match="int please"):
         write(entry, sink, source)
     assert source.read == 0 and sink.parts == []
@@ -247,7 +236,7 @@ SHORT: dict[str, Callable[[], Any]] = {
 )
 def test_a_writer_that_takes_part_of_each_write_gets_the_rest(entry: str, sink: str) -> None:
     out = SHORT[sink]()
-    write(entry, out, Source())
+    write(entry, out, CountingSource(ROWS))
     assert out.text() == expected(entry)  # all of it, nothing twice
 
 
@@ -291,7 +280,7 @@ def test_a_write_that_returns_no_count_or_a_large_one_took_everything(
     entry: str, mode: str, result: Any
 ) -> None:
     out = Returning(result, mode)
-    write(entry, out, Source())
+    write(entry, out, CountingSource(ROWS))
     assert out.text() == expected(entry)
 
 
@@ -322,5 +311,5 @@ def test_a_write_that_takes_nothing_for_ever_is_an_os_error_not_a_hang(
 ) -> None:
     out = kind(result, mode)
     with pytest.raises(OSError, match=message):
-        write(entry, out, Source())
+        write(entry, out, CountingSource(ROWS))
     assert out.calls == (101 if result == 0 else 1)  # bounded: MAX_STALLS retries

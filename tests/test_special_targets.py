@@ -27,22 +27,11 @@ import pytest
 
 import streamjson
 from streamjson.cli import main as cli_main
+from tests.helpers import CountingSource
 
 ROWS = [{"i": i, "s": "é😀" * (i % 4), "x": [i / 7, None]} for i in range(300)]
 ENTRIES = ["dump", "dump_lines", "LinesWriter", "LinesWriter-append", "ArrayWriter"]
 NOBODY = 65534
-
-
-class Source:
-    """The rows, counting how many were read."""
-
-    def __init__(self) -> None:
-        self.read = 0
-
-    def __iter__(self) -> Iterator[dict[str, Any]]:
-        for row in ROWS:
-            self.read += 1
-            yield row
 
 
 def write(entry: str, target: Any, source: Iterable[Any]) -> None:
@@ -92,7 +81,7 @@ def test_a_fifo_target_is_written_in_place(tmp_path: Path, entry: str) -> None:
     fifo = str(tmp_path / "fifo")
     os.mkfifo(fifo)
     thread, got = read_in_thread(fifo)
-    write(entry, fifo, Source())
+    write(entry, fifo, CountingSource(ROWS))
     thread.join(10)
     assert got == [expected(entry)]
     assert stat.S_ISFIFO(os.lstat(fifo).st_mode)  # still the pipe, not a regular file
@@ -112,7 +101,7 @@ def null_device(tmp_path: Path) -> str:
 @pytest.mark.parametrize("entry", ENTRIES)
 def test_a_character_device_target_is_written_in_place(tmp_path: Path, entry: str) -> None:
     node = null_device(tmp_path)
-    write(entry, node, Source())
+    write(entry, node, CountingSource(ROWS))
     info = os.lstat(node)
     assert stat.S_ISCHR(info.st_mode) and info.st_rdev == os.makedev(1, 3)
     assert temp_files(tmp_path) == []
@@ -127,7 +116,7 @@ def test_a_link_to_an_open_pipe_is_written_in_place(entry: str, form: str) -> No
         thread = threading.Thread(target=lambda: got.append(reader.read()), daemon=True)
         thread.start()
         try:
-            write(entry, form.format(w), Source())
+            write(entry, form.format(w), CountingSource(ROWS))
         finally:
             os.close(w)
         thread.join(10)
@@ -143,7 +132,7 @@ def test_a_link_to_an_open_regular_file_writes_that_file_in_place(
     out.write_bytes(b"old\n")
     inode = out.stat().st_ino
     with open(out, "rb+") as f:
-        write(entry, form.format(f.fileno()), Source())
+        write(entry, form.format(f.fileno()), CountingSource(ROWS))
     assert out.stat().st_ino == inode  # the same file, as json.tool writes it
     # open(path, "w") truncates; "a" appends
     assert out.read_bytes() == expected(entry, b"old\n")
@@ -240,7 +229,7 @@ def test_a_symlinked_target_replaces_the_file_it_points_to(
     link, target = make_link(tmp_path, shape)
     pointing = os.readlink(link)
     before = b"" if shape == "dangling" else b"old\n"
-    write(entry, link, Source())
+    write(entry, link, CountingSource(ROWS))
     assert os.readlink(link) == pointing  # the link is kept
     assert target.read_bytes() == expected(entry, before)
     if shape != "dangling":
@@ -280,7 +269,7 @@ def write_or_cli(entry: str, target: Any, tmp_path: Path, before: bytes = b"") -
     """Write the rows to ``target`` through ``entry`` (or the command line, from a file);
     return what ``entry`` leaves in a file that held ``before``."""
     if entry != "cli":
-        write(entry, target, Source())
+        write(entry, target, CountingSource(ROWS))
         return expected(entry, before)
     src = tmp_path / "in.json"
     src.write_text(json.dumps(ROWS))
@@ -338,7 +327,7 @@ def test_a_bytes_path_is_written_as_open_takes_it(
 ) -> None:
     path = tmp_path / f"out.json{suffix}"
     name = os.fsencode(path)
-    write(entry, name if form == "bytes" else BytesPath(name), Source())
+    write(entry, name if form == "bytes" else BytesPath(name), CountingSource(ROWS))
     data = path.read_bytes()
     assert (gzip.decompress(data) if suffix else data) == expected(entry)
     assert temp_files(tmp_path) == []
@@ -352,7 +341,7 @@ def test_owner_group_and_mode_are_kept_when_the_process_may_keep_them(
     link, target = make_link(tmp_path, "relative")
     os.chown(target, NOBODY, NOBODY)
     target.chmod(0o2640)  # set-group-ID too: chown clears it, so it is set after
-    write(entry, link, Source())
+    write(entry, link, CountingSource(ROWS))
     assert link.is_symlink() and target.read_bytes() == expected(entry, b"old\n")
     info = target.stat()
     assert (info.st_uid, info.st_gid, stat.S_IMODE(info.st_mode)) == (NOBODY, NOBODY, 0o2640)
@@ -366,7 +355,7 @@ def test_a_hard_linked_target_is_replaced_and_its_other_names_keep_the_old_file(
     target, other = tmp_path / "t.json", tmp_path / "other.json"
     target.write_bytes(b"old")
     os.link(target, other)
-    write(entry, target, Source())
+    write(entry, target, CountingSource(ROWS))
     assert target.read_bytes() == expected(entry)
     assert other.read_bytes() == b"old" and target.stat().st_nlink == 1
 
@@ -422,7 +411,7 @@ def test_a_read_only_target_fails_as_open_does_before_the_source_is_read(
         os.chown(target, NOBODY, NOBODY)
     target.chmod(0o444)  # in a folder the user may write: a rename would succeed
     for path in (target, link):
-        source = Source()
+        source = CountingSource(ROWS)
         with unprivileged():
             wanted = refusal(lambda p=path: open(p, "a" if entry.endswith("append") else "w"))
             got = refusal(lambda p=path, s=source: write(entry, p, s))
@@ -439,7 +428,7 @@ def test_a_new_file_in_a_folder_the_user_may_not_write_fails_as_open_does(
 ) -> None:
     shared_dir.chmod(0o555)
     path = shared_dir / "new.json"
-    source = Source()
+    source = CountingSource(ROWS)
     with unprivileged():
         wanted = refusal(lambda: open(path, "w"))
         got = refusal(lambda: write(entry, path, source))
@@ -486,7 +475,7 @@ def test_a_path_that_cannot_be_a_file_fails_as_open_does_before_the_source_is_re
     make_names(tmp_path)
     listing = sorted(os.listdir(tmp_path))
     wanted = refusal(lambda: open(name, "a" if entry.endswith("append") else "w"))
-    source = Source()
+    source = CountingSource(ROWS)
     got = refusal(lambda: write(entry, name, source))
     assert (type(got), str(got)) == (type(wanted), str(wanted))
     assert source.read == 0
@@ -534,7 +523,7 @@ def long_name(size: int, char: str = "n") -> str:
 def test_a_long_name_that_fits_is_written(tmp_path: Path, entry: str, size: int, char: str) -> None:
     path = tmp_path / long_name(size, char)
     path.write_bytes(b"old\n")
-    write(entry, path, Source())
+    write(entry, path, CountingSource(ROWS))
     assert path.read_bytes() == expected(entry, b"old\n")
     assert temp_files(tmp_path) == []
 
@@ -544,7 +533,7 @@ def test_a_name_too_long_fails_as_open_does_before_the_source_is_read(tmp_path: 
     wanted = refusal(lambda: open(path, "w"))
     assert wanted.errno == errno.ENAMETOOLONG
     for entry in ENTRIES:
-        source = Source()
+        source = CountingSource(ROWS)
         got = refusal(lambda e=entry, s=source: write(e, path, s))
         assert (type(got), str(got), source.read) == (type(wanted), str(wanted), 0)
     assert os.listdir(tmp_path) == []

@@ -16,7 +16,7 @@ import socket
 import sys
 import threading
 import time
-from collections.abc import AsyncIterator, Callable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,31 +28,7 @@ import streamjson
 from streamjson._lines import dumps_lines
 from streamjson._writers import ArrayWriter, LinesWriter
 from tests import strategies as sts
-
-
-def keeps_lines(options: dict[str, Any]) -> bool:
-    """Options that keep a document on one line: no indent, no line break in separators."""
-    return options.get("indent") is None and "\n" not in "".join(options.get("separators") or ())
-
-
-line_options = sts.options.filter(keeps_lines)
-
-
-def outcome(fn: Callable[[], Any]) -> tuple[str, Any]:
-    try:
-        return "ok", fn()
-    except Exception as exc:  # the point is to compare what each raises
-        return "error", (type(exc), str(exc))
-
-
-def records(n: int, tag: Any = 0) -> Iterator[dict[str, Any]]:
-    for i in range(n):
-        yield {"tag": tag, "i": i, "name": f"user{i}", "tags": ["a", "é"]}
-
-
-async def agen(n: int) -> AsyncIterator[int]:
-    for i in range(n):
-        yield i
+from tests.helpers import Upper, aiterate, outcome, records
 
 
 def write_in_groups(writer: Any, items: list[Any], groups: list[int]) -> None:
@@ -234,10 +210,10 @@ def test_array_writer_refuses_async_sources() -> None:
     out = io.StringIO()
     with ArrayWriter(out) as writer:
         with pytest.raises(TypeError, match=r"use streamjson.dump_async\(\) instead"):
-            writer.write({"a": agen(1)})
+            writer.write({"a": aiterate(range(1))})
         writer.write(1)
         with pytest.raises(TypeError, match=r"use streamjson.dump_async\(\) instead"):
-            ArrayWriter(io.StringIO()).write_all(agen(1))  # type: ignore[arg-type]
+            ArrayWriter(io.StringIO()).write_all(aiterate(range(1)))  # type: ignore[arg-type]
     assert out.getvalue() == "[1]"
 
 
@@ -266,20 +242,15 @@ def test_array_writer_threads_write_whole_elements() -> None:
         for t in threads:
             t.join()
     got = json.loads(out.getvalue())
-    assert sorted(got, key=lambda r: (r["tag"], r["i"])) == [
+    assert sorted(got, key=lambda r: (r["tag"], r["id"])) == [
         r for t in range(4) for r in records(500, t)
     ]
-
-
-class Upper(json.JSONEncoder):
-    def encode(self, o: Any) -> str:
-        return super().encode(o).upper()
 
 
 # -- LinesWriter ---------------------------------------------------------------------
 
 
-@given(st.lists(sts.values, max_size=10), line_options, st.lists(st.integers(0, 3), max_size=6))
+@given(st.lists(sts.values, max_size=10), sts.line_options, st.lists(st.integers(0, 3), max_size=6))
 def test_lines_writer_writes_what_dumps_lines_writes(
     items: list[Any], options: dict[str, Any], groups: list[int]
 ) -> None:
@@ -336,11 +307,11 @@ def test_lines_writer_refuses_async_sources() -> None:
     out = io.StringIO()
     with LinesWriter(out) as writer:
         with pytest.raises(TypeError, match=r"use streamjson.dump_lines_async\(\) instead"):
-            writer.write([agen(1)])
+            writer.write([aiterate(range(1))])
         writer.write(1)  # nothing was written for the failed one: the writer goes on
     assert out.getvalue() == "1\n"
     with pytest.raises(TypeError, match=r"use streamjson.dump_lines_async\(\) instead"):
-        LinesWriter(io.StringIO()).write_all(agen(1))  # type: ignore[arg-type]
+        LinesWriter(io.StringIO()).write_all(aiterate(range(1)))  # type: ignore[arg-type]
 
 
 def test_a_failed_write_writes_nothing_and_a_failed_write_all_fails_the_writer(
