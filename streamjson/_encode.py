@@ -8,7 +8,7 @@ from collections.abc import Callable, Generator, Iterator
 from typing import TYPE_CHECKING, Any, TypedDict
 
 from ._fast import COMPACT, encode_whole
-from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._options import DEFAULT_CHUNK_SIZE, json_defaults, resolve
 from ._types import Chunk, Pull
 from ._walker import Walker, encode_plain
 
@@ -41,10 +41,9 @@ def walk(
     A ``cls`` that overrides ``encode`` or ``iterencode`` is honoured as json honours
     it: its ``encode()`` result is the whole document, as one chunk.
     """
-    encoder = make_encoder(**kw)
-    options = Options(encoder, chunk_size, fast)
-    if overrides_encoding(encoder):
-        return iter((encoder.encode(obj),))
+    options = resolve(kw, chunk_size, fast=fast)
+    if options.override is not None:
+        return iter((options.override.encode(obj),))
     return Walker(options, bounded=bounded).chunks(obj)
 
 
@@ -116,17 +115,17 @@ def dumps(
             text = encode_whole(obj, sort_keys)
             if text is not None:
                 return text
-    elif (
-        not skipkeys
-        and ensure_ascii
-        and check_circular
-        and allow_nan
-        and cls is None
-        and indent is None
-        and separators is None
-        and default is None
-        and not sort_keys
-        and not kw
+    elif json_defaults(
+        skipkeys,
+        ensure_ascii,
+        check_circular,
+        allow_nan,
+        cls,
+        indent,
+        separators,
+        default,
+        sort_keys,
+        **kw,
     ):
         text = encode_plain(obj)
         if text is not None:

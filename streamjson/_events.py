@@ -24,7 +24,7 @@ from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async
-from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._types import Object, RawJSON
 from ._walker import Walker
 
@@ -83,12 +83,10 @@ def iterencode_events(
     :class:`EventError` (a ValueError) if the events are not one JSON value; the
     parser's own errors pass through unchanged.
     """
-    settings: dict[str, Any] = dict(kw)
-    encoder = make_encoder(**settings)
-    options = Options(encoder, chunk_size)
+    options = resolve(kw, chunk_size)
     reader = EventReader(events, exact_numbers=exact_numbers, sort_keys=options.sort_keys)
-    if overrides_encoding(encoder):
-        return _encode_whole(reader, encoder.encode)
+    if options.override is not None:
+        return _encode_whole(reader, options.override.encode)
     return _encode_lazily(reader, Walker(options))
 
 

@@ -13,7 +13,7 @@ from collections.abc import AsyncIterable, Generator, Iterable, Iterator, Mappin
 from typing import TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async
-from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._sinks import write_chunks
 from ._types import EXHAUSTED, Chunk, Pull
 from ._walker import Walker
@@ -23,28 +23,6 @@ if TYPE_CHECKING:
         from typing import Unpack
     else:
         from typing_extensions import Unpack
-
-
-def line_encoder(kw: dict[str, Any]) -> json.JSONEncoder:
-    """The encoder ``json.dumps(**kw)`` would use, if its documents fit on one line.
-
-    ``indent`` is a ValueError (a line cannot be indented), and so are separators
-    holding a line break; both are checked on the built encoder, so a ``cls`` that
-    sets them itself is caught too.
-    """
-    encoder = make_encoder(**kw)
-    if encoder.indent is not None:
-        raise ValueError(
-            f"indent={encoder.indent!r} cannot be used with JSON Lines: "
-            "each document must stay on one line"
-        )
-    for separator in (encoder.item_separator, encoder.key_separator):
-        if "\n" in separator or "\r" in separator:
-            raise ValueError(
-                f"separator {separator!r} holds a line break, which JSON Lines cannot have "
-                "inside a document"
-            )
-    return encoder
 
 
 def check_documents(iterable: Any) -> None:
@@ -77,10 +55,9 @@ def line_chunks(
     honoured as ``dumps`` honours it: each line is ``cls(**kw).encode(item)``.
     """
     check_documents(iterable)
-    encoder = line_encoder(kw)
-    options = Options(encoder, chunk_size, fast)
-    if overrides_encoding(encoder):
-        return _encode_each(encoder, iterable)
+    options = resolve(kw, chunk_size, fast=fast, lines=True)
+    if options.override is not None:
+        return _encode_each(options.override, iterable)
     return Walker(options, bounded=bounded).chunks(iterable, lines=True)
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from json.encoder import INFINITY, encode_basestring, encode_basestring_ascii
 from typing import Any
 
@@ -62,6 +62,73 @@ def make_encoder(cls: type[json.JSONEncoder] | None = None, **kw: Any) -> json.J
     return (cls or json.JSONEncoder)(**{**JSON_DEFAULTS, **kw})
 
 
+def json_defaults(
+    skipkeys: bool = False,
+    ensure_ascii: bool = True,
+    check_circular: bool = True,
+    allow_nan: bool = True,
+    cls: type[json.JSONEncoder] | None = None,
+    indent: int | str | None = None,
+    separators: tuple[str, str] | None = None,
+    default: Callable[[Any], Any] | None = None,
+    sort_keys: bool = False,
+    **extra: Any,
+) -> bool:
+    """Whether ``json.dumps`` given these keywords writes with its default encoder.
+
+    This is json's own test, on the same arguments; ``dumps`` asks it before it sets
+    anything up, and :func:`resolve` records the answer as ``Options.json_default``.
+    """
+    return (
+        not skipkeys
+        and ensure_ascii
+        and check_circular
+        and allow_nan
+        and cls is None
+        and indent is None
+        and separators is None
+        and default is None
+        and not sort_keys
+        and not extra
+    )
+
+
+def resolve(
+    kw: Mapping[str, Any],
+    chunk_size: int = DEFAULT_CHUNK_SIZE,
+    *,
+    fast: bool = False,
+    lines: bool = False,
+) -> Options:
+    """Set up an encoding: the Options of the encoder ``json.dumps(**kw)`` would build.
+
+    Every entry point sets up its encoding here, so bad options fail the same way
+    everywhere, before anything is read: a bad keyword as json fails, a bad
+    ``chunk_size``, what ``fast=True`` cannot do (see :class:`Options`), and with
+    ``lines=True`` what cannot stay on one line (``indent``, separators holding a
+    line break; checked on the built encoder, so a ``cls`` that sets them is caught).
+    """
+    encoder = make_encoder(**kw)
+    if lines:
+        _check_one_line(encoder)
+    return Options(encoder, chunk_size, fast, json_default=not fast and json_defaults(**kw))
+
+
+def _check_one_line(encoder: json.JSONEncoder) -> None:
+    """Raise ValueError unless ``encoder`` keeps every document on one line."""
+    if encoder.indent is not None:
+        raise ValueError(
+            f"indent={encoder.indent!r} cannot be used with JSON Lines: "
+            "each document must stay on one line"
+        )
+    for separator in (encoder.item_separator, encoder.key_separator):
+        if "\n" in separator or "\r" in separator:
+            raise ValueError(
+                f"separator {separator!r} holds a line break, which JSON Lines cannot have "
+                "inside a document"
+            )
+
+
 def overrides_encoding(encoder: json.JSONEncoder) -> bool:
     """True when ``type(encoder)`` replaces ``encode`` or ``iterencode``, which json honours."""
     t = type(encoder)
@@ -71,7 +138,14 @@ def overrides_encoding(encoder: json.JSONEncoder) -> bool:
 
 
 class Options:
-    """Everything the walker needs from a JSONEncoder, read once into plain attributes."""
+    """Everything the walker needs from a JSONEncoder, read once into plain attributes.
+
+    Built by :func:`resolve`. ``override`` is the encoder itself when its class
+    replaces ``encode`` or ``iterencode`` (json then calls its ``encode()`` for the
+    whole document, and so do the drivers), else None. ``json_default`` is true for
+    json's default options without fast mode: then json's own C encoder writes a
+    plain document's exact text (the drivers' shortcut, ``encode_plain``).
+    """
 
     __slots__ = (
         "allow_nan",
@@ -86,19 +160,28 @@ class Options:
         "indent",
         "is_a",
         "item_separator",
+        "json_default",
         "key_separator",
+        "override",
         "python_reads",
         "skipkeys",
         "sort_keys",
     )
 
     def __init__(
-        self, encoder: json.JSONEncoder, chunk_size: int = DEFAULT_CHUNK_SIZE, fast: bool = False
+        self,
+        encoder: json.JSONEncoder,
+        chunk_size: int = DEFAULT_CHUNK_SIZE,
+        fast: bool = False,
+        *,
+        json_default: bool = False,
     ) -> None:
         if not isinstance(chunk_size, int) or isinstance(chunk_size, bool) or chunk_size < 1:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         self.fast = fast
         self.encoder = encoder
+        self.override = encoder if overrides_encoding(encoder) else None
+        self.json_default = json_default
         self.chunk_size = chunk_size
         indent = encoder.indent
         if indent is not None and not isinstance(indent, str):
@@ -128,6 +211,10 @@ class Options:
         if fast:
             self._use_fast_format()
 
+    def resized(self, chunk_size: int) -> Options:
+        """The same options with another ``chunk_size``."""
+        return Options(self.encoder, chunk_size, self.fast, json_default=self.json_default)
+
     def _use_fast_format(self) -> None:
         """Switch to orjson's format and fast mode's reading (see streamjson._fast),
         refusing what it cannot do."""
@@ -136,7 +223,7 @@ class Options:
             raise ValueError("fast=True writes compact output: indent is not supported")
         if (self.item_separator, self.key_separator) not in _fast.COMPACT:
             raise ValueError("fast=True writes compact output: separators are not supported")
-        if overrides_encoding(self.encoder):
+        if self.override is not None:
             raise ValueError("fast=True cannot honour a cls that overrides encode or iterencode")
         self.item_separator, self.key_separator = ",", ":"
         self.encode_str = encode_basestring

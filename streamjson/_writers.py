@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import contextlib
 import functools
-import json
 import sys
 import threading
 from collections.abc import AsyncIterable, Callable, Iterable, Iterator
@@ -27,8 +26,8 @@ from typing import TYPE_CHECKING, Any
 
 from ._encode import EncodeOptions, refuse_async
 from ._fast import encode_whole
-from ._lines import check_documents, encode_line, line_encoder
-from ._options import DEFAULT_CHUNK_SIZE, Options, make_encoder, overrides_encoding
+from ._lines import check_documents, encode_line
+from ._options import DEFAULT_CHUNK_SIZE, Options, resolve
 from ._sinks import appended_sink, compressor, is_path, open_sink, path_name
 from ._types import Chunk
 from ._walker import Walker, encode_plain
@@ -156,11 +155,10 @@ class LinesWriter(_Writer):
         fast: bool = False,
         **kw: Unpack[EncodeOptions],
     ) -> None:
-        encoder = line_encoder(dict(kw))
-        self._line_options = Options(encoder, sys.maxsize, fast)  # write() holds its line whole
-        self._block_options = Options(encoder, chunk_size, fast)  # write_all() writes blocks
-        self._override = encoder if overrides_encoding(encoder) else None
-        self._whole = _whole_encoder(encoder, self._line_options)
+        self._block_options = resolve(kw, chunk_size, fast=fast, lines=True)  # for write_all()
+        self._line_options = self._block_options.resized(sys.maxsize)  # write() holds its line
+        self._override = self._line_options.override
+        self._whole = _whole_encoder(self._line_options)
         self._idle: list[Walker] = []  # walkers for write() that no thread is using
         self._flush_each = flush
         if flush and is_path(fp):
@@ -251,19 +249,14 @@ class LinesWriter(_Writer):
             raise
 
 
-_PLAIN = vars(json.JSONEncoder())  # the attributes of an encoder given no options
-
-
-def _whole_encoder(
-    encoder: json.JSONEncoder, options: Options
-) -> Callable[[Any], str | None] | None:
+def _whole_encoder(options: Options) -> Callable[[Any], str | None] | None:
     """The shortcut ``dumps`` takes for a whole plain document under these options, if any.
 
     It returns the document's text, or None when the walker must write it.
     """
     if options.fast:
         return functools.partial(encode_whole, sort_keys=options.sort_keys)
-    if type(encoder) is json.JSONEncoder and vars(encoder) == _PLAIN:
+    if options.json_default:
         return encode_plain
     return None
 
@@ -294,11 +287,10 @@ class ArrayWriter(_Writer):
         fast: bool = False,
         **kw: Unpack[EncodeOptions],
     ) -> None:
-        encoder = make_encoder(**kw)
-        options = Options(encoder, chunk_size, fast)
-        if overrides_encoding(encoder):
+        options = resolve(kw, chunk_size, fast=fast)
+        if options.override is not None:
             raise TypeError(
-                f"ArrayWriter cannot honour cls={type(encoder).__name__}: it overrides "
+                f"ArrayWriter cannot honour cls={type(options.override).__name__}: it overrides "
                 "encode() or iterencode(), which need the whole array at once"
             )
         self._walker = Walker(options)

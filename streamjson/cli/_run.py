@@ -13,7 +13,7 @@ import ijson  # type: ignore[import-untyped]
 
 from .._encode import refuse_async
 from .._events import DepthError
-from .._options import Options, make_encoder
+from .._options import resolve
 from .._sinks import open_sink
 from .._types import Chunk
 from .._walker import Walker
@@ -104,7 +104,7 @@ def convert(
 ) -> None:
     """Read the documents from ``inp`` and write each with ``write``, then a newline."""
     root, check = documents(args, inp, options["sort_keys"])
-    walker = Walker(Options(make_encoder(**options)))
+    walker = Walker(resolve(options))
     chunks: Iterator[Chunk]
     if options["indent"] is None and (args.json_lines or args.to_lines is not None):
         chunks = walker.chunks(root, lines=True)  # one document a line: JSON Lines
