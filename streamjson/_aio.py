@@ -31,7 +31,7 @@ from typing import TYPE_CHECKING, Any
 from ._encode import EncodeOptions, walk
 from ._lines import line_chunks
 from ._options import DEFAULT_CHUNK_SIZE
-from ._sinks import EMPTY, Kind, candidates, classify, left_after, stalled, written_before
+from ._sinks import Kind, classify, left_after, stalled, trial_writes, written_before
 from ._types import EXHAUSTED, Chunk, Pull
 
 if TYPE_CHECKING:
@@ -211,7 +211,7 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
         drain = None  # an awaited write() applies back-pressure itself
     if kind is None and (drain is not None or inspect.iscoroutinefunction(write)):
         kind, certain = Kind.BINARY, True
-    binary = await _confirm(kind, certain, write) is Kind.BINARY
+    binary = await _confirm_kind(kind, certain, write) is Kind.BINARY
     raw = isinstance(writer, io.RawIOBase)
 
     async def put(text: str) -> None:
@@ -235,19 +235,19 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     return put
 
 
-async def _confirm(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
-    """The async twin of ``_sinks._confirm``: each empty write's awaitable is awaited."""
-    refused: TypeError | None = None
-    for candidate in candidates(kind, certain):
-        try:
-            result = write(EMPTY[candidate])
-            if inspect.isawaitable(result):
-                await result
-        except TypeError as exc:
-            refused = refused or exc
-            continue
-        return candidate
-    if refused is not None:
-        raise refused
-    assert kind is not None
-    return kind
+async def _confirm_kind(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
+    """:func:`trial_writes` for a writer whose ``write()`` may return an awaitable."""
+    steps = trial_writes(kind, certain, write)
+    try:
+        result = next(steps)
+        while True:
+            try:
+                if inspect.isawaitable(result):
+                    await result
+            except TypeError as exc:
+                result = steps.throw(exc)
+            else:
+                result = steps.send(None)
+    except StopIteration as done:
+        found: Kind = done.value
+        return found

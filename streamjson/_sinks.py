@@ -25,7 +25,7 @@ import secrets
 import select
 import socket
 import stat
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from typing import IO, TYPE_CHECKING, Any, TypeVar
 
 from ._encode import EncodeOptions, refuse_async, walk
@@ -166,16 +166,21 @@ def candidates(kind: Kind | None, certain: bool) -> tuple[Kind, ...]:
     return Kind.TEXT, Kind.BINARY
 
 
-def _confirm(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
-    """The kind of a writer: certain, or the first candidate an empty write accepts.
+def trial_writes(
+    kind: Kind | None, certain: bool, write: Callable[[Any], Any]
+) -> Generator[Any, None, Kind]:
+    """Find the kind of a writer: certain, or the first candidate an empty write accepts.
 
-    When every candidate's empty write raises TypeError, the first one's is raised:
-    the writer takes neither str nor bytes, and the source has not been read.
+    The one logic for sync and async writers: it yields what each empty write returned
+    (an async driver awaits it and throws a TypeError it raised back in; a sync one
+    just goes on) and returns the kind. When every candidate's empty write raises
+    TypeError, the first one's is raised: the writer takes neither str nor bytes,
+    and the source has not been read.
     """
     refused: TypeError | None = None
     for candidate in candidates(kind, certain):
         try:
-            write(EMPTY[candidate])
+            yield write(EMPTY[candidate])
         except TypeError as exc:
             refused = refused or exc
             continue
@@ -184,6 +189,17 @@ def _confirm(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> K
         raise refused
     assert kind is not None
     return kind
+
+
+def confirm_kind(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) -> Kind:
+    """:func:`trial_writes` for a sync writer."""
+    steps = trial_writes(kind, certain, write)
+    while True:
+        try:
+            next(steps)
+        except StopIteration as done:
+            found: Kind = done.value
+            return found
 
 
 def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContextManager[Write]:
@@ -215,7 +231,7 @@ def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContex
     writable = getattr(target, "writable", None)
     if callable(writable) and not writable():
         raise io.UnsupportedOperation("not writable")
-    binary = _confirm(kind, certain, write) is Kind.BINARY
+    binary = confirm_kind(kind, certain, write) is Kind.BINARY
     return contextlib.nullcontext(file_writer(target, write, encoding if binary else None))
 
 
