@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from ._encode import EncodeOptions, refuse_async
 from ._options import DEFAULT_CHUNK_SIZE, resolve
@@ -44,8 +44,8 @@ Event = tuple[str, Any]
 Read = Callable[[], Any]
 
 _SCALARS = frozenset(("string", "number", "boolean", "null"))
-_STARTS = frozenset(("start_map", "start_array"))
-_ENDS = frozenset(("end_map", "end_array"))
+STARTS = frozenset(("start_map", "start_array"))
+ENDS = frozenset(("end_map", "end_array"))
 
 
 class EventError(ValueError):
@@ -113,7 +113,7 @@ class EventReader:
     def __init__(
         self, events: Iterable[Event], *, exact_numbers: bool = False, sort_keys: bool = False
     ) -> None:
-        self.source = Source(iter(events).__next__)
+        self.source = EventSource(iter(events).__next__)
         self.number: Callable[[Decimal], Any] = _raw_number if exact_numbers else float
         self.sort_keys = sort_keys
         self.strings: Callable[[str], str] | None = None
@@ -124,7 +124,7 @@ class EventReader:
         item = self.source.read()
         if item is _END:
             raise EventError("no events: expected a JSON value")
-        event, value = _unpack(item)
+        event, value = unpack(item)
         return self.read(event, value, self.source, whole)
 
     def values(self) -> Iterator[Any]:
@@ -138,7 +138,7 @@ class EventReader:
             raise EventError(f"events continue after the end of the value: {item!r}")
 
     def read(
-        self, event: str, value: Any, source: Source, whole: bool = False, level: int = 1
+        self, event: str, value: Any, source: EventSource, whole: bool = False, level: int = 1
     ) -> Any:
         """The value that starts with ``(event, value)``; the rest comes from ``source``.
         ``level``: the nesting level a container starting there has (1 at the top)."""
@@ -148,11 +148,11 @@ class EventReader:
             return value if self.strings is None else self.strings(value)
         if event == "boolean" or event == "null":
             return value
-        if event in _STARTS:
+        if event in STARTS:
             return self.build(event == "start_map", source, whole, level)
         raise EventError(f"unexpected event {event!r}: expected the start of a value")
 
-    def build(self, is_map: bool, source: Source, whole: bool = False, level: int = 1) -> Any:
+    def build(self, is_map: bool, source: EventSource, whole: bool = False, level: int = 1) -> Any:
         """Read a container whose start event was just read (at nesting ``level``): a
         plain dict or list if it ends within LOOKAHEAD events and BUILT_DEPTH levels
         (or ``whole``), else a lazy one that reads on.
@@ -195,7 +195,7 @@ class EventReader:
                 elif event == "string":
                     if self.strings is not None:
                         value = self.strings(value)
-                elif event in _STARTS:
+                elif event in STARTS:
                     stack.append((is_map, container, key))
                     is_map = event == "start_map"
                     maps_open += is_map
@@ -231,7 +231,7 @@ class EventReader:
             raise
 
 
-class Source:
+class EventSource:
     """Where a lazy value reads its events: the stream, or a buffer it was settled into."""
 
     __slots__ = ("next",)
@@ -250,7 +250,13 @@ class Source:
 _END: Any = object()
 
 
-class _Lazy:
+class HoldsLast(Protocol):
+    """What reads values one after another from the stream: it notes the last lazy one."""
+
+    last: Lazy | None
+
+
+class Lazy:
     """A container being read from ``source``: the members read so far, then the rest.
 
     ``child`` is the lazy container that was still open when this one was cut
@@ -262,9 +268,9 @@ class _Lazy:
     def __init__(
         self,
         reader: EventReader,
-        source: Source,
+        source: EventSource,
         done: list[Any],
-        child: _Lazy | None,
+        child: Lazy | None,
         level: int,
     ) -> None:
         self.reader = reader
@@ -273,7 +279,7 @@ class _Lazy:
         self.done: list[Any] | None = done
         self.pos = 0
         self.child = child
-        self.last: _Lazy | None = None  # the lazy member returned last, until it is settled
+        self.last: Lazy | None = None  # the lazy member returned last, until it is settled
         self.started = False
         self.ended = False
 
@@ -308,7 +314,7 @@ class _Lazy:
         item = self.source.read()
         if item is _END:
             raise EventError("the events end inside a container")
-        event, value = _unpack(item)
+        event, value = unpack(item)
         if event == end:
             self.ended = True
             return _END
@@ -316,8 +322,8 @@ class _Lazy:
 
     def buffer_rest(self) -> None:
         """Buffer the rest of this unstarted container so that the stream can move on."""
-        chain: list[_Lazy] = []
-        node: _Lazy | None = self
+        chain: list[Lazy] = []
+        node: Lazy | None = self
         while node is not None:
             chain.append(node)
             node = node.child
@@ -328,19 +334,19 @@ class _Lazy:
             while depth:
                 item = next_()
                 buffered.append(item)
-                event = _unpack(item)[0]
-                if event in _STARTS:
+                event = unpack(item)[0]
+                if event in STARTS:
                     depth += 1
-                elif event in _ENDS:
+                elif event in ENDS:
                     depth -= 1
         except StopIteration:
             raise EventError("the events end inside a container") from None
-        source = Source(iter(buffered).__next__)
+        source = EventSource(iter(buffered).__next__)
         for node in chain:
             node.source = source
 
 
-class _LazyArray(_Lazy):
+class _LazyArray(Lazy):
     """An array whose items after ``done`` come from the event stream."""
 
     __slots__ = ()
@@ -352,10 +358,10 @@ class _LazyArray(_Lazy):
         event, value = item
         if event is None:
             return value
-        return _remember(self, self.reader.read(event, value, self.source, level=self.level + 1))
+        return remember(self, self.reader.read(event, value, self.source, level=self.level + 1))
 
 
-class _LazyPairs(_Lazy):
+class _LazyPairs(Lazy):
     """The members of an object; those after ``done`` come from the event stream."""
 
     __slots__ = ()
@@ -378,8 +384,8 @@ class _LazyPairs(_Lazy):
         item = self.source.read()
         if item is _END:
             raise EventError("the events end inside an object")
-        event, value = _unpack(item)
-        return key, _remember(self, reader.read(event, value, self.source, level=self.level + 1))
+        event, value = unpack(item)
+        return key, remember(self, reader.read(event, value, self.source, level=self.level + 1))
 
 
 class _Values:
@@ -389,7 +395,7 @@ class _Values:
 
     def __init__(self, reader: EventReader) -> None:
         self.reader = reader
-        self.last: _Lazy | None = None
+        self.last: Lazy | None = None
 
     def __iter__(self) -> _Values:
         return self
@@ -402,79 +408,11 @@ class _Values:
         item = reader.source.read()
         if item is _END:
             raise StopIteration
-        event, value = _unpack(item)
-        return _remember(self, reader.read(event, value, reader.source))
+        event, value = unpack(item)
+        return remember(self, reader.read(event, value, reader.source))
 
 
-def prefixed_values(
-    events: Iterable[Event],
-    prefix: str,
-    *,
-    exact_numbers: bool = False,
-    sort_keys: bool = False,
-) -> tuple[EventReader, PrefixedValues]:
-    """The values found at ``prefix`` in ijson ``basic_parse`` events, as ``ijson.items``
-    finds them (keys and ``item`` joined with dots), but lazy. Returns the reader (to
-    set its ``strings`` hook) and the iterator.
-    """
-    reader = EventReader(events, exact_numbers=exact_numbers, sort_keys=sort_keys)
-    return reader, PrefixedValues(reader, prefix)
-
-
-class PrefixedValues:
-    """The values at a prefix; see :func:`prefixed_values`.
-
-    Only the levels the prefix can name are tracked (a path of ``n`` parts has at
-    least ``n - 1`` dots); below them just the depth, so memory and time do not grow
-    with the nesting as ijson's prefix strings do.
-    """
-
-    __slots__ = ("depth", "last", "levels", "parts", "prefix", "reader")
-
-    def __init__(self, reader: EventReader, prefix: str) -> None:
-        self.reader = reader
-        self.prefix = prefix
-        self.levels = prefix.count(".") + 1 if prefix else 0
-        self.parts: list[str] = []  # the path of the containers open, down to ``levels``
-        self.depth = 0  # containers open
-        self.last: _Lazy | None = None
-
-    def __iter__(self) -> PrefixedValues:
-        return self
-
-    def __next__(self) -> Any:
-        if self.last is not None:
-            settle(self.last)
-            self.last = None
-        reader = self.reader
-        source = reader.source
-        parts = self.parts
-        levels = self.levels
-        depth = self.depth
-        limit = reader.max_depth
-        try:
-            while True:
-                event, value = _unpack(source.next())
-                if event == "map_key":
-                    if depth <= levels:
-                        parts[-1] = value if reader.strings is None else reader.strings(value)
-                elif event in _ENDS:
-                    if depth <= levels:
-                        parts.pop()
-                    depth -= 1
-                elif depth <= levels and ".".join(parts) == self.prefix:
-                    return _remember(self, reader.read(event, value, source, level=depth + 1))
-                elif event in _STARTS:
-                    depth += 1
-                    if limit is not None and depth > limit:
-                        raise DepthError(limit)
-                    if depth <= levels:
-                        parts.append("item" if event == "start_array" else "")
-        finally:
-            self.depth = depth
-
-
-def _remember(holder: _Lazy | _Values | PrefixedValues, value: Any) -> Any:
+def remember(holder: HoldsLast, value: Any) -> Any:
     """Return a member; if it is lazy, note it, to settle it before the stream moves on."""
     if type(value) is _LazyArray:
         holder.last = value
@@ -483,18 +421,18 @@ def _remember(holder: _Lazy | _Values | PrefixedValues, value: Any) -> Any:
     return value
 
 
-def settle(lazy: _Lazy) -> None:
+def settle(lazy: Lazy) -> None:
     """Let the stream move past ``lazy``: buffer its events unless it was started."""
     if not lazy.started:
         lazy.buffer_rest()
 
 
 def _lazy_chain(
-    reader: EventReader, source: Source, frames: list[tuple[bool, Any, Any]], level: int
+    reader: EventReader, source: EventSource, frames: list[tuple[bool, Any, Any]], level: int
 ) -> Any:
     """Turn the containers still open at the cut-off (outermost first, the first at
     nesting ``level``) into lazy ones."""
-    child: _Lazy | None = None
+    child: Lazy | None = None
     for depth, (is_map, container, key) in reversed(list(enumerate(frames, level))):
         if child is not None:
             if is_map:
@@ -511,7 +449,7 @@ def _raw_number(value: Decimal) -> RawJSON:
     return RawJSON(str(value))
 
 
-def _unpack(item: Any) -> tuple[str, Any]:
+def unpack(item: Any) -> tuple[str, Any]:
     try:
         event, value = item
     except (TypeError, ValueError):

@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from streamjson import _events
 from streamjson._events import EventError, iterencode_events
+from streamjson.cli._prefix import PrefixedValues
 from tests import strategies as sts
 from tests.helpers import EDGE_CASES, OPTION_SETS, Upper, outcome
 
@@ -168,7 +169,9 @@ def test_every_value_of_a_stream_of_documents() -> None:
 
 def test_values_at_a_prefix() -> None:
     text = '{"meta": {"n": 3}, "data": [{"id": 1}, {"id": 2, "tags": ["x"]}, 3], "tail": [4]}'
-    _, found = _events.prefixed_values(C.basic_parse(io.BytesIO(text.encode())), "data.item")
+    found = PrefixedValues(
+        _events.EventReader(C.basic_parse(io.BytesIO(text.encode()))), "data.item"
+    )
     assert list(found) == [{"id": 1}, {"id": 2, "tags": ["x"]}, 3]
 
 
@@ -177,7 +180,9 @@ def test_lazy_values_at_a_prefix_are_read_in_document_order(
 ) -> None:
     monkeypatch.setattr(_events, "LOOKAHEAD", 2)
     text = json.dumps({"data": [{"id": i, "v": list(range(i))} for i in range(30)], "z": 1})
-    _, found = _events.prefixed_values(C.basic_parse(io.BytesIO(text.encode())), "data.item")
+    found = PrefixedValues(
+        _events.EventReader(C.basic_parse(io.BytesIO(text.encode()))), "data.item"
+    )
     from streamjson._lines import iterencode_lines
 
     got = "".join(iterencode_lines(found))

@@ -8,8 +8,8 @@ file. It also converts between one JSON array and JSON Lines.
 How the pieces fit:
 
 * :mod:`._args` parses the command line into json.dumps options.
-* :mod:`._source` opens INFILE (decompressing by suffix), and opens it again when
-  it can; :mod:`._progress` draws how much of it has been read.
+* :class:`._source.InputFile` opens INFILE (decompressing by suffix), and opens it
+  again when it can; :mod:`._progress` draws how much of it has been read.
 * :class:`._input.ParserInput` is what ijson reads: it counts where it is (byte,
   line, column) for error messages, and keeps ijson's C parser (yajl) to json's
   verdict and values: no form feed or vertical tab as whitespace, no string left open
@@ -18,7 +18,7 @@ How the pieces fit:
   (:mod:`._numbers`).
 * A document is a sequence of values written one after the other: the elements
   of a top-level array, JSON Lines documents, or the records at a --to-lines
-  prefix. Each is read from ijson's ``basic_parse`` events by
+  prefix (:mod:`._prefix`). Each is read from ijson's ``basic_parse`` events by
   :class:`streamjson._events.EventReader`, which turns them into lazy values (memory
   follows the values held and the depth, linearly); deeper than --max-depth is refused.
 * The walker writes each document and a newline, exactly what json.tool writes

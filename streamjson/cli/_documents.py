@@ -9,9 +9,10 @@ from typing import Any
 
 import ijson  # type: ignore[import-untyped]
 
-from .._events import EventReader, PrefixedValues
+from .._events import EventReader
 from ._args import PROG, reads_several
 from ._input import ParserInput
+from ._prefix import PrefixedValues
 from ._surrogates import restore_surrogates
 
 

@@ -13,7 +13,7 @@ import ijson  # type: ignore[import-untyped]
 
 from ._args import PROG
 from ._input import ParserInput
-from ._source import Source
+from ._source import InputFile
 
 _REASONS = {  # yajl's words, and ours
     "premature EOF": "the JSON text ends too early (truncated?)",
@@ -85,7 +85,7 @@ def reason(exc: BaseException, inp: ParserInput) -> str:
 
 
 def locate(
-    source: Source,
+    source: InputFile,
     first: ParserInput,
     exc: BaseException,
     parse: Callable[[ParserInput], Iterator[Any]],

@@ -22,7 +22,7 @@ from ._documents import documents, parse_function
 from ._errors import fail, is_parse_error, locate, silence_stdout
 from ._input import InputError, ParserInput
 from ._progress import Progress
-from ._source import Source
+from ._source import InputFile
 
 WRITE_SIZE = 64 * 1024
 """Characters of output joined before each write."""
@@ -36,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     options = dump_options(parser, args)
     check_prefix(parser, args, argv)
     try:
-        source = Source(args.infile)
+        source = InputFile(args.infile)
     except OSError as exc:
         parser.error(f"argument infile: can't open '{args.infile}': {exc}")
     try:
@@ -50,7 +50,7 @@ def main(argv: list[str] | None = None) -> int:
 def run(
     parser: argparse.ArgumentParser,
     args: argparse.Namespace,
-    source: Source,
+    source: InputFile,
     options: dict[str, Any],
 ) -> int:
     """Convert ``source`` to OUTFILE with the progress bar if wanted; return the exit

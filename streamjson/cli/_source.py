@@ -19,7 +19,7 @@ _DECOMPRESSORS: dict[str, Callable[[Any], Any]] = {
 }
 
 
-class Source:
+class InputFile:
     """The input named on the command line: how to open it, and again to locate an error."""
 
     def __init__(self, name: str) -> None:
@@ -33,7 +33,7 @@ class Source:
             with contextlib.suppress(OSError, ValueError):
                 self.start = self.raw.tell()
         else:
-            self.raw = open(name, "rb")  # noqa: SIM115 - closed by Source.close()
+            self.raw = open(name, "rb")  # noqa: SIM115 - closed by InputFile.close()
         self.size = self._regular_size()
 
     def _regular_size(self) -> int | None:
