@@ -10,10 +10,10 @@ from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 
 from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from ._encode import EncodeOptions, dumps, iterencode
-from ._events import iterencode_events
+from ._events import EventError, iterencode_events
 from ._lines import dump_lines, dumps_lines, iterencode_lines
 from ._sinks import dump
-from ._types import Object, RawJSON, SupportsWrite
+from ._types import Object, RawJSON, SupportsWrite, Target
 from ._writers import ArrayWriter, LinesWriter
 
 __version__ = "0.1.0"
@@ -21,6 +21,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArrayWriter",
     "EncodeOptions",
+    "EventError",
     "JSONDecodeError",
     "JSONDecoder",
     "JSONEncoder",
@@ -28,6 +29,7 @@ __all__ = [
     "Object",
     "RawJSON",
     "SupportsWrite",
+    "Target",
     "dump",
     "dump_async",
     "dump_lines",

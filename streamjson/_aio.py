@@ -14,7 +14,6 @@ import codecs
 import contextlib
 import inspect
 import io
-import sys
 from collections.abc import (
     AsyncGenerator,
     AsyncIterable,
@@ -26,19 +25,13 @@ from collections.abc import (
     Iterator,
 )
 from types import AsyncGeneratorType
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._encode import EncodeOptions, walk
+from ._encode import walk
 from ._lines import line_chunks
 from ._options import DEFAULT_CHUNK_SIZE
 from ._sinks import Kind, classify, left_after, stalled, trial_writes, written_before
 from ._types import EXHAUSTED, Chunk, Pull
-
-if TYPE_CHECKING:
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
 
 AsyncWrite = Callable[[str], Awaitable[None]]
 
@@ -92,7 +85,7 @@ def iterencode_async(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> AsyncGenerator[str, None]:
     """Yield the JSON text of ``obj`` in chunks, awaiting the async sources it holds.
 
@@ -115,7 +108,7 @@ def iterencode_lines_async(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> AsyncGenerator[str, None]:
     """Yield the JSON Lines text of a sync or async iterable of documents, in chunks.
 
@@ -133,7 +126,7 @@ async def dump_async(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> None:
     """Write the JSON text of ``obj`` to ``writer``, awaiting async sources and the writer.
 
@@ -154,7 +147,7 @@ async def dump_lines_async(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> None:
     """Write a sync or async iterable of documents to ``writer`` as JSON Lines.
 

@@ -5,22 +5,20 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import Callable, Generator, Iterator
-from typing import TYPE_CHECKING, Any, TypedDict
+from typing import Any, TypedDict
 
 from ._fast import COMPACT, encode_whole
 from ._options import DEFAULT_CHUNK_SIZE, json_defaults, resolve
 from ._types import Chunk, Pull
 from ._walker import Walker, encode_plain
 
-if TYPE_CHECKING:
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
-
 
 class EncodeOptions(TypedDict, total=False):
-    """The keyword options of ``json.dumps``, accepted by every streamjson encoder."""
+    """The keyword options of ``json.dumps``, accepted by every streamjson encoder.
+
+    For typing a dict of options. The encoders take ``**kw: Any``, as ``json.dumps``
+    does: a ``cls`` may take keywords of its own, which are passed on to it.
+    """
 
     skipkeys: bool
     ensure_ascii: bool
@@ -67,7 +65,7 @@ def iterencode(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> Iterator[str]:
     """Yield the JSON text of ``obj`` in chunks of about ``chunk_size`` characters.
 

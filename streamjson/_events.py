@@ -23,16 +23,13 @@ from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ._encode import EncodeOptions, refuse_async
+from ._encode import refuse_async
 from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._types import Object, RawJSON
 from ._walker import Walker
 
 if TYPE_CHECKING:
-    if sys.version_info >= (3, 11):
-        from typing import Self, Unpack
-    else:
-        from typing_extensions import Self, Unpack
+    from ._types import Self
 
 LOOKAHEAD = 4096
 """Events read ahead to decide whether a container is small enough to build whole."""
@@ -65,7 +62,7 @@ def iterencode_events(
     *,
     exact_numbers: bool = False,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> Iterator[str]:
     """Yield the JSON text of the value that ijson ``basic_parse`` events describe.
 

@@ -10,19 +10,13 @@ from __future__ import annotations
 import json
 import sys
 from collections.abc import AsyncIterable, Generator, Iterable, Iterator, Mapping
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ._encode import EncodeOptions, refuse_async
+from ._encode import refuse_async
 from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._sinks import write_chunks
-from ._types import EXHAUSTED, Chunk, Pull
+from ._types import EXHAUSTED, Chunk, Pull, Target
 from ._walker import Walker
-
-if TYPE_CHECKING:
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
 
 
 def check_documents(iterable: Any) -> None:
@@ -90,7 +84,7 @@ def iterencode_lines(
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> Iterator[str]:
     """Yield the JSON Lines text of ``iterable`` in chunks of about ``chunk_size`` characters.
 
@@ -103,7 +97,7 @@ def iterencode_lines(
     return refuse_async(chunks, "iterencode_lines_async")
 
 
-def dumps_lines(iterable: Iterable[Any], *, fast: bool = False, **kw: Unpack[EncodeOptions]) -> str:
+def dumps_lines(iterable: Iterable[Any], *, fast: bool = False, **kw: Any) -> str:
     """Return the JSON Lines text of ``iterable``: ``dumps(item, **kw) + "\\n"`` per item."""
     chunks = line_chunks(iterable, sys.maxsize, dict(kw), bounded=False, fast=fast)
     return "".join(refuse_async(chunks, "iterencode_lines_async"))
@@ -111,12 +105,12 @@ def dumps_lines(iterable: Iterable[Any], *, fast: bool = False, **kw: Unpack[Enc
 
 def dump_lines(
     iterable: Iterable[Any],
-    fp: Any,
+    fp: Target,
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> None:
     """Write ``iterable`` to ``fp`` as JSON Lines, one ``dumps(item, **kw)`` a line.
 

@@ -26,20 +26,12 @@ import select
 import socket
 import stat
 from collections.abc import Callable, Generator, Iterator
-from typing import IO, TYPE_CHECKING, Any, TypeVar
+from typing import IO, Any, TypeGuard, TypeVar
 
-from ._encode import EncodeOptions, refuse_async, walk
+from ._encode import refuse_async, walk
 from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE
-from ._types import Chunk
-
-if TYPE_CHECKING:
-    import sys
-
-    if sys.version_info >= (3, 11):
-        from typing import Unpack
-    else:
-        from typing_extensions import Unpack
+from ._types import Chunk, Target
 
 Write = Callable[[str], None]
 Data = TypeVar("Data", str, bytes, memoryview)
@@ -58,12 +50,12 @@ _COMPRESSORS: dict[str, Callable[[Any, str], io.BufferedIOBase]] = {
 
 def dump(
     obj: Any,
-    fp: Any,
+    fp: Target,
     *,
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
-    **kw: Unpack[EncodeOptions],
+    **kw: Any,
 ) -> None:
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
 
@@ -76,7 +68,7 @@ def dump(
     write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
 
 
-def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> None:
+def write_chunks(chunks: Iterator[Chunk], fp: Target, encoding: str, use: str) -> None:
     """Write ``chunks`` to the sink ``fp`` (see :func:`open_sink`), then close ``chunks``.
 
     An async source in the document is a TypeError naming ``streamjson.<use>()``.
@@ -98,7 +90,7 @@ def write_chunks(chunks: Iterator[Chunk], fp: Any, encoding: str, use: str) -> N
             close()
 
 
-def is_path(target: Any) -> bool:
+def is_path(target: object) -> TypeGuard[str | bytes | os.PathLike[Any]]:
     """Whether ``target`` is a path, as ``open()`` takes one: str, bytes or os.PathLike."""
     return isinstance(target, (str, bytes, os.PathLike))
 

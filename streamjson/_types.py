@@ -2,8 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import socket
+import sys
 from collections.abc import AsyncIterable, AsyncIterator, Iterable
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeAlias, TypeVar
+
+if TYPE_CHECKING:  # for annotations only, which are never evaluated
+    if sys.version_info >= (3, 11):
+        from typing import Self as Self
+    else:
+        from typing_extensions import Self as Self
 
 _T_contra = TypeVar("_T_contra", contravariant=True)
 
@@ -12,6 +21,13 @@ class SupportsWrite(Protocol[_T_contra]):
     """Anything with a ``write()`` method: text files, binary files, StringIO, BytesIO..."""
 
     def write(self, data: _T_contra, /) -> object: ...
+
+
+Target: TypeAlias = (
+    str | bytes | os.PathLike[str] | os.PathLike[bytes] | socket.socket | SupportsWrite[Any]
+)
+"""What ``dump``, ``dump_lines`` and the writers write to: a path, a socket, or a file-like
+object that takes str or bytes."""
 
 
 class Object:

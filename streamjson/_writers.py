@@ -24,19 +24,16 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
-from ._encode import EncodeOptions, refuse_async
+from ._encode import refuse_async
 from ._fast import encode_whole
 from ._lines import check_documents, encode_line
 from ._options import DEFAULT_CHUNK_SIZE, Options, resolve
 from ._sinks import appended_sink, compressor, is_path, open_sink, path_name
-from ._types import Chunk
+from ._types import Chunk, Target
 from ._walker import Walker, encode_plain
 
 if TYPE_CHECKING:
-    if sys.version_info >= (3, 11):
-        from typing import Self, Unpack
-    else:
-        from typing_extensions import Self, Unpack
+    from ._types import Self
 
 Flush = Callable[[], None]
 
@@ -44,7 +41,7 @@ Flush = Callable[[], None]
 class _Writer:
     """A sink held open between calls; the completion and failure rules above."""
 
-    def __init__(self, fp: Any, encoding: str, append: bool) -> None:
+    def __init__(self, fp: Target, encoding: str, append: bool) -> None:
         self._lock = threading.RLock()
         self._closed = False
         self._failure: BaseException | None = None
@@ -146,14 +143,14 @@ class LinesWriter(_Writer):
 
     def __init__(
         self,
-        fp: Any,
+        fp: Target,
         *,
         flush: bool = False,
         append: bool = False,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
         fast: bool = False,
-        **kw: Unpack[EncodeOptions],
+        **kw: Any,
     ) -> None:
         self._block_options = resolve(kw, chunk_size, fast=fast, lines=True)  # for write_all()
         self._line_options = self._block_options.resized(sys.maxsize)  # write() holds its line
@@ -280,12 +277,12 @@ class ArrayWriter(_Writer):
 
     def __init__(
         self,
-        fp: Any,
+        fp: Target,
         *,
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
         fast: bool = False,
-        **kw: Unpack[EncodeOptions],
+        **kw: Any,
     ) -> None:
         options = resolve(kw, chunk_size, fast=fast)
         if options.override is not None:
@@ -387,7 +384,7 @@ def _sync_items(iterable: Iterable[Any], use: str) -> Iterator[Any]:
     return iter(iterable)
 
 
-def _flush_of(fp: Any) -> Flush | None:
+def _flush_of(fp: Target) -> Flush | None:
     """How to flush a stream we do not own: its ``flush()``, unless it is closed."""
     flush = getattr(fp, "flush", None)
     if not callable(flush) or is_path(fp):

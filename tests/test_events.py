@@ -324,3 +324,12 @@ def test_sort_keys_holds_each_object_whole() -> None:
     small = peak_memory(lambda n: record_events(n, True), 1_000, sort_keys=True)
     large = peak_memory(lambda n: record_events(n, True), 4_000, sort_keys=True)
     assert large > small * 2
+
+
+def test_event_error_is_public_and_a_value_error() -> None:
+    import streamjson
+
+    assert streamjson.EventError is EventError
+    assert issubclass(streamjson.EventError, ValueError)
+    with pytest.raises(streamjson.EventError, match="end inside"):
+        "".join(streamjson.iterencode_events([("start_array", None)]))
