@@ -137,7 +137,7 @@ async def dump_async(
     **kw)``). The writer is not closed.
     """
     chunks = walk(obj, chunk_size, dict(kw), fast=fast)
-    await _write_all(drive(chunks), writer, encoding)
+    await _write_all(drive(chunks), writer, encoding, "dump_async")
 
 
 async def dump_lines_async(
@@ -156,19 +156,27 @@ async def dump_lines_async(
     ``fast=True`` writes orjson's format, as :func:`dump_lines` does with it.
     """
     chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
-    await _write_all(drive(chunks), writer, encoding)
+    await _write_all(drive(chunks), writer, encoding, "dump_lines_async")
 
 
-async def _write_all(text: AsyncGenerator[str, None], writer: Any, encoding: str) -> None:
-    """Write every chunk of ``text`` to ``writer``; close ``text`` whatever happens."""
+async def _write_all(
+    text: AsyncGenerator[str, None], writer: Any, encoding: str, name: str
+) -> None:
+    """Write every chunk of ``text`` to ``writer``; close ``text`` whatever happens.
+
+    ``name`` is the function writing, for its errors (see :func:`async_sink`).
+    """
     async with contextlib.aclosing(text):
-        write = await async_sink(writer, encoding)
+        write = await async_sink(writer, encoding, name)
         async for chunk in text:
             await write(chunk)
 
 
-async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
+async def async_sink(writer: Any, encoding: str, name: str) -> AsyncWrite:
     """Check ``writer`` and return an async ``write(text)`` for it.
+
+    A path or a socket is a TypeError naming ``name``, the function writing (say
+    ``dump_async``), and its sync twin for a path.
 
     A writer with a plain ``write()`` and a ``drain()`` coroutine method is taken for
     an ``asyncio.StreamWriter``: ``await drain()`` follows each write. Whether it
@@ -184,10 +192,9 @@ async def async_sink(writer: Any, encoding: str = "utf-8") -> AsyncWrite:
     kind, certain = classify(writer)
     if kind is Kind.PATH or kind is Kind.SOCKET:
         raise TypeError(
-            f"the async writer needs an object with a write() method, not a "
-            f"{type(writer).__name__}: "
-            "use asyncio.open_connection() for a socket, or dump() or dump_lines() in a thread "
-            "for a path"
+            f"streamjson.{name}() needs an object with a write() method, not a "
+            f"{type(writer).__name__}: use asyncio.open_connection() for a socket, or "
+            f"streamjson.{name.removesuffix('_async')}() in a thread for a path"
         )
     write = getattr(writer, "write", None)
     if not callable(write):

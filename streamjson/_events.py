@@ -168,16 +168,19 @@ class EventReader:
         maps_open = int(is_map)
         container: Any = {} if is_map else []
         key: Any = None
+        item: Any = ("", None)  # the last item read (a pair until one is read)
         try:
             while True:
                 # Read one member into ``container``, or close it.
                 closes = "end_array"  # the event that may close ``container`` here
                 if is_map:
-                    event, key = next_()
+                    item = next_()
+                    event, key = item
                     if event == "map_key":
                         if self.strings is not None:
                             key = self.strings(key)
-                        event, value = next_()
+                        item = next_()
+                        event, value = item
                         closes = ""  # a member's value cannot close its object
                     elif event != "end_map":
                         raise _unexpected(event, "a key or 'end_map'")
@@ -185,7 +188,8 @@ class EventReader:
                         closes = "end_map"
                         maps_open -= 1
                 else:
-                    event, value = next_()
+                    item = next_()
+                    event, value = item
                 if event == "number":
                     if type(value) is Decimal:
                         value = self.number(value)  # read each time: a hook may replace it
@@ -220,11 +224,8 @@ class EventReader:
                     return _lazy_chain(self, source, stack, level)
         except StopIteration:
             raise EventError("the events end inside a container") from None
-        except (TypeError, ValueError) as exc:
-            if "unpack" in str(exc) and type(exc) in (TypeError, ValueError):
-                raise EventError(
-                    "expected (event, value) pairs as ijson.basic_parse yields them"
-                ) from exc
+        except (TypeError, ValueError):
+            unpack(item)  # an EventError if the item read last is no (event, value) pair
             raise
 
 

@@ -608,3 +608,17 @@ def test_a_client_that_hangs_up_stops_the_producer() -> None:
 
     assert isinstance(run(main()), ConnectionError)
     assert probe.open == set() and probe.closed == ["rows"]
+
+
+@pytest.mark.parametrize(
+    ("entry", "twin"), [(dump_async, "dump"), (dump_lines_async, "dump_lines")]
+)
+def test_an_async_writer_refusing_a_path_names_itself_and_its_sync_twin(
+    tmp_path: Path, entry: Callable[..., Awaitable[None]], twin: str
+) -> None:
+    name = entry.__name__
+    with pytest.raises(
+        TypeError, match=rf"^streamjson\.{name}\(\) needs .* streamjson\.{twin}\(\) in a"
+    ):
+        run(entry([1], tmp_path / "x.json"))
+    assert os.listdir(tmp_path) == []

@@ -333,3 +333,16 @@ def test_event_error_is_public_and_a_value_error() -> None:
     assert issubclass(streamjson.EventError, ValueError)
     with pytest.raises(streamjson.EventError, match="end inside"):
         "".join(streamjson.iterencode_events([("start_array", None)]))
+
+
+def test_a_sources_own_error_passes_through_whatever_it_says() -> None:
+    def events() -> Iterator[Any]:
+        yield "start_array", None
+        yield "number", 1
+        raise ValueError("not enough values to unpack (a message that only looks like ours)")
+
+    with pytest.raises(ValueError, match="only looks like ours") as info:
+        "".join(iterencode_events(events()))
+    assert type(info.value) is ValueError
+    with pytest.raises(EventError, match="yields, got 5"):
+        "".join(iterencode_events([("start_map", None), ("map_key", "a"), 5]))
