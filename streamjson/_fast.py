@@ -33,13 +33,30 @@ from typing import Any
 
 from ._types import RawJSON
 
+NEEDED = "orjson>=3.9"  # as the fast extra asks
+MISSING = "fast=True needs orjson: pip install 'streamjson[fast]'"
+
+
+def too_old(module: Any) -> str | None:
+    """The version of an orjson too old for fast mode, or None if it will do.
+
+    A feature check: ``Fragment``, which fast mode writes, came in orjson 3.9 (the
+    newest thing it uses).
+    """
+    if hasattr(module, "Fragment"):
+        return None
+    return str(getattr(module, "__version__", "of unknown version"))
+
+
 orjson: Any
 try:
     import orjson
 except ImportError:  # pragma: no cover - exercised only without the optional extra
     orjson = None
-
-MISSING = "fast=True needs orjson: pip install 'streamjson[fast]'"
+OLD_ORJSON = None if orjson is None else too_old(orjson)
+"""The version of the orjson installed, when it is too old for fast mode (then unused)."""
+if OLD_ORJSON is not None:  # pragma: no cover - exercised only with an old orjson
+    orjson = None
 
 # The separators fast mode accepts (json's default and the compact pair); it writes ",", ":".
 COMPACT = ((", ", ": "), (",", ":"))
@@ -77,7 +94,13 @@ _as_float = float.__float__
 
 
 def require() -> None:
-    """Fail clearly when orjson is not installed."""
+    """Fail clearly when orjson is not installed (ModuleNotFoundError) or too old for
+    fast mode (ImportError naming the version needed)."""
+    if OLD_ORJSON is not None:
+        raise ImportError(
+            f"fast=True needs {NEEDED}, but orjson {OLD_ORJSON} is installed: "
+            "pip install --upgrade 'streamjson[fast]'"
+        )
     if orjson is None:
         raise ModuleNotFoundError(MISSING)
 
@@ -147,7 +170,7 @@ def default_for(default: Callable[[Any], Any]) -> Callable[[Any], Any]:
 def encode_whole(obj: Any, sort_keys: bool = False) -> str | None:
     """Fast mode's text of a whole document straight from orjson, or None.
 
-    None when orjson is missing, ``obj`` is not of a type in ``_WHOLE``, or orjson
+    None when orjson is missing (or too old), ``obj`` is not of a type in ``_WHOLE``, or orjson
     refuses a part of it (a value for ``default``, a subclass, a key that is not a
     str, something that must stream, an int beyond 64 bits, a lone surrogate,
     nesting past its limit): the walker then writes the document, or raises its

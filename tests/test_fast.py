@@ -339,3 +339,23 @@ def test_lines_writer_write_in_fast_mode_builds_no_walker(monkeypatch: pytest.Mo
         monkeypatch.setattr(streamjson._writers, "Walker", NoWalker)
         writer.write(rec)
     assert out.getvalue() == orjson.dumps(rec).decode() + "\n"
+
+
+def test_an_orjson_too_old_for_fast_mode_is_told_apart_by_what_it_has() -> None:
+    assert _fast.too_old(orjson) is None
+    old = types.SimpleNamespace(__version__="3.8.3", dumps=orjson.dumps)  # no Fragment
+    assert _fast.too_old(old) == "3.8.3"
+
+
+@pytest.mark.parametrize("name", ["dumps", "iterencode", "dumps_lines", "ArrayWriter"])
+def test_an_orjson_too_old_for_fast_mode_is_a_clear_import_error(
+    name: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(_fast, "orjson", None)  # as an old one leaves it at import
+    monkeypatch.setattr(_fast, "OLD_ORJSON", "3.8.3")
+    entry = getattr(streamjson, name)
+    for value in ([1], [{2}]):
+        with pytest.raises(ImportError, match=r"needs orjson>=3\.9, but orjson 3\.8\.3 ") as info:
+            entry(io.StringIO() if name == "ArrayWriter" else value, default=list, fast=True)
+        assert "pip install --upgrade 'streamjson[fast]'" in str(info.value)
+    assert streamjson.dumps([{2}], default=list) == "[[2]]"  # exact mode needs no orjson
