@@ -57,7 +57,7 @@ JSON_DEFAULTS: dict[str, Any] = {
 }
 
 
-def make_encoder(cls: type[json.JSONEncoder] | None = None, **kw: Any) -> json.JSONEncoder:
+def _make_encoder(cls: type[json.JSONEncoder] | None = None, **kw: Any) -> json.JSONEncoder:
     """Build the encoder ``json.dumps(**kw)`` would build (same errors for bad keywords)."""
     return (cls or json.JSONEncoder)(**{**JSON_DEFAULTS, **kw})
 
@@ -108,7 +108,7 @@ def resolve(
     ``lines=True`` what cannot stay on one line (``indent``, separators holding a
     line break; checked on the built encoder, so a ``cls`` that sets them is caught).
     """
-    encoder = make_encoder(**kw)
+    encoder = _make_encoder(**kw)
     if lines:
         _check_one_line(encoder)
     return Options(encoder, chunk_size, fast, json_default=not fast and json_defaults(**kw))
@@ -129,7 +129,7 @@ def _check_one_line(encoder: json.JSONEncoder) -> None:
             )
 
 
-def overrides_encoding(encoder: json.JSONEncoder) -> bool:
+def _overrides_encoding(encoder: json.JSONEncoder) -> bool:
     """True when ``type(encoder)`` replaces ``encode`` or ``iterencode``, which json honours."""
     t = type(encoder)
     return (
@@ -180,7 +180,7 @@ class Options:
             raise ValueError(f"chunk_size must be a positive int, not {chunk_size!r}")
         self.fast = fast
         self.encoder = encoder
-        self.override = encoder if overrides_encoding(encoder) else None
+        self.override = encoder if _overrides_encoding(encoder) else None
         self.json_default = json_default
         self.chunk_size = chunk_size
         indent = encoder.indent
