@@ -21,7 +21,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from decimal import Decimal
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 from ._encode import refuse_async
 from ._options import DEFAULT_CHUNK_SIZE, resolve
@@ -248,13 +248,7 @@ class EventSource:
 _END: Any = object()
 
 
-class HoldsLast(Protocol):
-    """What reads values one after another from the stream: it notes the last lazy one."""
-
-    last: Lazy | None
-
-
-class Lazy:
+class _Lazy:
     """A container being read from ``source``: the members read so far, then the rest.
 
     ``child`` is the lazy container that was still open when this one was cut
@@ -268,7 +262,7 @@ class Lazy:
         reader: EventReader,
         source: EventSource,
         done: list[Any],
-        child: Lazy | None,
+        child: _Lazy | None,
         level: int,
     ) -> None:
         self.reader = reader
@@ -277,7 +271,7 @@ class Lazy:
         self.done: list[Any] | None = done
         self.pos = 0
         self.child = child
-        self.last: Lazy | None = None  # the lazy member returned last, until it is settled
+        self.last: _Lazy | None = None  # the lazy member returned last, until it is settled
         self.started = False
         self.ended = False
 
@@ -320,8 +314,8 @@ class Lazy:
 
     def buffer_rest(self) -> None:
         """Buffer the rest of this unstarted container so that the stream can move on."""
-        chain: list[Lazy] = []
-        node: Lazy | None = self
+        chain: list[_Lazy] = []
+        node: _Lazy | None = self
         while node is not None:
             chain.append(node)
             node = node.child
@@ -344,7 +338,7 @@ class Lazy:
             node.source = source
 
 
-class _LazyArray(Lazy):
+class _LazyArray(_Lazy):
     """An array whose items after ``done`` come from the event stream."""
 
     __slots__ = ()
@@ -359,7 +353,7 @@ class _LazyArray(Lazy):
         return remember(self, self.reader.read(event, value, self.source, level=self.level + 1))
 
 
-class _LazyPairs(Lazy):
+class _LazyPairs(_Lazy):
     """The members of an object; those after ``done`` come from the event stream."""
 
     __slots__ = ()
@@ -386,23 +380,37 @@ class _LazyPairs(Lazy):
         return key, remember(self, reader.read(event, value, self.source, level=self.level + 1))
 
 
-class _Values:
-    """The values of a stream of several documents, one after the other."""
+class ValueStream:
+    """Values read one after another from the stream of ``reader``.
+
+    The last lazy value returned (see :func:`remember`) is settled before the next
+    one is read: :meth:`move_on`.
+    """
 
     __slots__ = ("last", "reader")
 
     def __init__(self, reader: EventReader) -> None:
         self.reader = reader
-        self.last: Lazy | None = None
+        self.last: _Lazy | None = None
 
-    def __iter__(self) -> _Values:
+    def __iter__(self) -> Self:
         return self
 
-    def __next__(self) -> Any:
+    def move_on(self) -> EventReader:
+        """Let the stream move past the value returned last; returns the reader."""
         if self.last is not None:
             settle(self.last)
             self.last = None
-        reader = self.reader
+        return self.reader
+
+
+class _Values(ValueStream):
+    """The values of a stream of several documents, one after the other."""
+
+    __slots__ = ()
+
+    def __next__(self) -> Any:
+        reader = self.move_on()
         item = reader.source.read()
         if item is _END:
             raise StopIteration
@@ -410,7 +418,7 @@ class _Values:
         return remember(self, reader.read(event, value, reader.source))
 
 
-def remember(holder: HoldsLast, value: Any) -> Any:
+def remember(holder: _Lazy | ValueStream, value: Any) -> Any:
     """Return a member; if it is lazy, note it, to settle it before the stream moves on."""
     if type(value) is _LazyArray:
         holder.last = value
@@ -419,7 +427,7 @@ def remember(holder: HoldsLast, value: Any) -> Any:
     return value
 
 
-def settle(lazy: Lazy) -> None:
+def settle(lazy: _Lazy) -> None:
     """Let the stream move past ``lazy``: buffer its events unless it was started."""
     if not lazy.started:
         lazy.buffer_rest()
@@ -430,7 +438,7 @@ def _lazy_chain(
 ) -> Any:
     """Turn the containers still open at the cut-off (outermost first, the first at
     nesting ``level``) into lazy ones."""
-    child: Lazy | None = None
+    child: _Lazy | None = None
     for depth, (is_map, container, key) in reversed(list(enumerate(frames, level))):
         if child is not None:
             if is_map:

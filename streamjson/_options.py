@@ -63,15 +63,15 @@ def _make_encoder(cls: type[json.JSONEncoder] | None = None, **kw: Any) -> json.
 
 
 def json_defaults(
-    skipkeys: bool = False,
-    ensure_ascii: bool = True,
-    check_circular: bool = True,
-    allow_nan: bool = True,
-    cls: type[json.JSONEncoder] | None = None,
-    indent: int | str | None = None,
-    separators: tuple[str, str] | None = None,
-    default: Callable[[Any], Any] | None = None,
-    sort_keys: bool = False,
+    skipkeys: bool,
+    ensure_ascii: bool,
+    check_circular: bool,
+    allow_nan: bool,
+    cls: type[json.JSONEncoder] | None,
+    indent: int | str | None,
+    separators: tuple[str, str] | None,
+    default: Callable[[Any], Any] | None,
+    sort_keys: bool,
     **extra: Any,
 ) -> bool:
     """Whether ``json.dumps`` given these keywords writes with its default encoder.
@@ -111,7 +111,8 @@ def resolve(
     encoder = _make_encoder(**kw)
     if lines:
         _check_one_line(encoder)
-    return Options(encoder, chunk_size, fast, json_default=not fast and json_defaults(**kw))
+    plain = not fast and json_defaults(**{"cls": None, **JSON_DEFAULTS, **kw})
+    return Options(encoder, chunk_size, fast, json_default=plain)
 
 
 def _check_one_line(encoder: json.JSONEncoder) -> None:

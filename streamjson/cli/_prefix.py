@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from .._events import ENDS, STARTS, DepthError, EventReader, Lazy, remember, settle, unpack
+from .._events import ENDS, STARTS, DepthError, EventReader, ValueStream, remember, unpack
 
 
-class PrefixedValues:
+class PrefixedValues(ValueStream):
     """The values found at ``prefix`` in the events ``reader`` reads, as ``ijson.items``
     finds them (keys and ``item`` joined with dots), but lazy: --to-lines writes them.
 
@@ -16,24 +16,17 @@ class PrefixedValues:
     with the nesting as ijson's prefix strings do.
     """
 
-    __slots__ = ("depth", "last", "levels", "parts", "prefix", "reader")
+    __slots__ = ("depth", "levels", "parts", "prefix")
 
     def __init__(self, reader: EventReader, prefix: str) -> None:
-        self.reader = reader
+        super().__init__(reader)
         self.prefix = prefix
         self.levels = prefix.count(".") + 1 if prefix else 0
         self.parts: list[str] = []  # the path of the containers open, down to ``levels``
         self.depth = 0  # containers open
-        self.last: Lazy | None = None
-
-    def __iter__(self) -> PrefixedValues:
-        return self
 
     def __next__(self) -> Any:
-        if self.last is not None:
-            settle(self.last)
-            self.last = None
-        reader = self.reader
+        reader = self.move_on()
         source = reader.source
         parts = self.parts
         levels = self.levels
