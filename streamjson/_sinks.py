@@ -5,8 +5,9 @@ returns a context manager that yields ``write(text)``. Leaving it normally
 completes the output (for a path: flush, fsync, rename over the target); leaving
 it with an exception discards what a path target got and leaves a stream as it is.
 
-Every sink is told apart by :func:`classify` (``_aio`` uses it too), and every
-path is opened here: :func:`_path_sink` to write it, :func:`appended_sink` to
+Every sink is told apart by :func:`classify`, a guess confirmed by the empty writes
+of :func:`trial_writes` (``_aio`` uses both, and drives the same steps with awaits).
+Every path is opened here: :func:`_path_sink` to write it, :func:`appended_sink` to
 append to it. Every file-like writer goes through :func:`file_writer` (``_aio``
 through :func:`left_after`), which writes again what a write did not take.
 """
