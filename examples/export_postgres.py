@@ -88,25 +88,32 @@ def load(conn: psycopg.Connection[Any], table: str, rows: int) -> None:
     conn.execute(sql.SQL("ANALYZE {}").format(name))
 
 
-def export(conn: psycopg.Connection[Any], table: str, out: str, itersize: int = 2000) -> int:
-    """Write every row of ``table`` (by id) to ``out`` as one JSON array; return the row count.
+def table_rows(
+    conn: psycopg.Connection[Any], table: str, itersize: int = 2000
+) -> Iterator[dict[str, Any]]:
+    """Every row of ``table``, by id, as a dict, read through a named (server-side) cursor.
 
-    A named cursor makes the server keep the result: each ``FETCH`` brings ``itersize``
-    rows, so memory holds one batch, whatever the size of the table.
+    The server keeps the result; each ``FETCH`` brings ``itersize`` rows, so memory holds
+    one batch, whatever the size of the table. Iterate it inside a transaction.
     """
+    with conn.cursor(name=CURSOR_NAME, row_factory=dict_row) as cursor:
+        cursor.itersize = itersize
+        cursor.execute(sql.SQL("SELECT * FROM {} ORDER BY id").format(sql.Identifier(table)))
+        yield from cursor
+
+
+def export(conn: psycopg.Connection[Any], table: str, out: str, itersize: int = 2000) -> int:
+    """Write every row of ``table`` to ``out`` as one JSON array; return the row count."""
     count = 0
 
-    def rows() -> Iterator[dict[str, Any]]:
+    def counted() -> Iterator[dict[str, Any]]:
         nonlocal count
-        with conn.cursor(name=CURSOR_NAME, row_factory=dict_row) as cursor:
-            cursor.itersize = itersize
-            cursor.execute(sql.SQL("SELECT * FROM {} ORDER BY id").format(sql.Identifier(table)))
-            for row in cursor:
-                count += 1
-                yield row
+        for row in table_rows(conn, table, itersize):
+            count += 1
+            yield row
 
     with conn.transaction():  # a named cursor lives in a transaction
-        streamjson.dump(rows(), out, default=streamjson.extended)
+        streamjson.dump(counted(), out, default=streamjson.extended)
     return count
 
 
