@@ -11,6 +11,7 @@ from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from ._encode import EncodeOptions, dumps, iterencode
 from ._events import iterencode_events
+from ._extended import Extended, extended
 from ._lines import dump_lines, dumps_lines, iterencode_lines
 from ._sinks import dump
 from ._types import Object, RawJSON, SupportsWrite
@@ -21,6 +22,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArrayWriter",
     "EncodeOptions",
+    "Extended",
     "JSONDecodeError",
     "JSONDecoder",
     "JSONEncoder",
@@ -34,6 +36,7 @@ __all__ = [
     "dump_lines_async",
     "dumps",
     "dumps_lines",
+    "extended",
     "iterencode",
     "iterencode_async",
     "iterencode_events",
