@@ -151,6 +151,7 @@ def test_rows_come_through_a_named_cursor_a_batch_at_a_time(small: Export) -> No
     assert all(s in declares or s in fetches for s in reads), reads
 
 
+@pytest.mark.slow  # two exports, 220,000 rows: ~10 s
 def test_peak_memory_does_not_grow_with_the_row_count(
     small: Export, postgres_server: Server, tmp_path: Path
 ) -> None:
