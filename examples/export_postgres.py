@@ -64,7 +64,7 @@ SELECT g,
        timestamptz '2026-01-01 00:00:00+00' + g * interval '37 seconds'
            + (g % 1000) * interval '1 millisecond',
        CASE WHEN g % 10 = 0 THEN NULL ELSE date '2026-01-01' + (g % 365) END,
-       ((g * 7919) % 10000000) / 100.0,
+       ((g::bigint * 7919) % 10000000) / 100.0,
        md5(g::text)::uuid,
        jsonb_build_object(
            'sku', 'SKU-' || lpad((g % 997)::text, 4, '0'),
