@@ -7,6 +7,7 @@ bounded by the block, never the whole array or frame.
 
 from __future__ import annotations
 
+import math
 import sys
 from collections.abc import Callable, Iterator
 from itertools import repeat
@@ -81,7 +82,7 @@ def _rows(a: Any) -> Iterator[Any]:
         return iter(a)
     else:
         return map(_rows, a)
-    row_size = a[0].size if len(a) else 0
+    row_size = math.prod(a.shape[1:])
     if row_size > BLOCK:
         return map(_rows, a)
     return _blocks(a, max(1, BLOCK // max(1, row_size)), convert)
