@@ -47,6 +47,7 @@ _bytes = bytes
 _decimal_str = decimal.Decimal.__str__
 _uuid_str = uuid.UUID.__str__
 _b64 = binascii.b2a_base64
+_new_raw = RawJSON.__new__
 
 
 def not_serializable(o: Any) -> TypeError:
@@ -124,7 +125,9 @@ def _timedelta(o: _dt.timedelta) -> str:
 
 def _decimal_number(o: decimal.Decimal) -> Any:
     if o.is_finite():
-        return RawJSON(_decimal_str(o))
+        raw = _new_raw(RawJSON)  # RawJSON(text) without its check: str() is a str
+        raw.text = _decimal_str(o)
+        return raw
     # json's float rules decide: NaN/Infinity/-Infinity, or its ValueError (allow_nan)
     return float("nan") if o.is_nan() else float(o)
 

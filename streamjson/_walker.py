@@ -316,6 +316,9 @@ class Walker:
             self.attempt.append((o, None, exc))
             raise
         self.attempt.append((o, result, None))
+        if type(result) is RawJSON and len(result.text) <= RAW_INLINE:
+            self.raws.append(result.text)  # as above, without handing it back first
+            return _RAW
         return result
 
     def call_default(self, o: Any) -> Any:

@@ -47,7 +47,7 @@ def _cases() -> list[tuple[str, dict[str, Any], Any, str]]:
             '"2024-05-01T12:00:00.000000000"',
         ),
         ("datetime64-day", {}, np.datetime64("2024-05-01"), '"2024-05-01"'),
-        ("datetime64-nat", {}, np.datetime64("NaT"), "null"),
+        ("datetime64-nat", {}, np.datetime64("NaT", "ns"), "null"),
         ("ndarray-0d", {}, np.array(2.5), "2.5"),
         ("ndarray-1d", {}, np.arange(3, dtype=np.int8), "[0, 1, 2]"),
         ("ndarray-2d", {}, np.array([[1.5, 2], [3, 4]]), "[[1.5, 2.0], [3.0, 4.0]]"),
