@@ -47,7 +47,7 @@ def make_frame(rows: int) -> pd.DataFrame:
     start = np.datetime64("2026-03-01T09:30:00", "ns")
     every = np.timedelta64(1_000_000_001, "ns")  # 1 s and 1 ns: the nanoseconds show
     seen = (start + i * every).astype("datetime64[ns]")
-    seen[i % 7 == 3] = np.datetime64("NaT")
+    seen[i % 7 == 3] = np.datetime64("NaT", "ns")
     return pd.DataFrame(
         {
             "id": i,
