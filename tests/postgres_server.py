@@ -1,6 +1,6 @@
 """A throwaway PostgreSQL server for the tests: initdb into a temporary folder, a unix socket there.
 
-``postgres_server`` (a session fixture; import it into a test module) finds the server's own
+``serve()`` (the body of a session fixture: ``yield from serve()``) finds the server's own
 binaries (``initdb``, ``pg_ctl``, ``postgres``), makes a cluster in a fresh folder under the
 system's temporary directory, starts it listening on a unix socket in that folder only (no TCP
 at all), creates a database and yields a :class:`Server`. At the end, failed tests or not, the
@@ -193,9 +193,8 @@ def _create_database(server: Server) -> None:
         conn.execute(f"CREATE DATABASE {DATABASE}")
 
 
-@pytest.fixture(scope="session")
-def postgres_server() -> Iterator[Server]:
-    """A PostgreSQL server of our own for the whole session (see the module docstring)."""
+def serve() -> Iterator[Server]:
+    """A session fixture's body: skip (or fail, see the module docstring) or run a server."""
     pytest.importorskip("psycopg", reason="the test extra's psycopg[binary] is not installed")
     bindir = find_bindir()
     if bindir is None:

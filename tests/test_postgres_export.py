@@ -20,6 +20,7 @@ import json
 import re
 import subprocess
 import sys
+from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
 from pathlib import Path
@@ -28,11 +29,9 @@ from uuid import UUID
 
 import pytest
 
-from tests.postgres_server import Server, alive, find_bindir, postgres_server, running_server
+from tests.postgres_server import Server, alive, find_bindir, running_server, serve
 
 psycopg = pytest.importorskip("psycopg")
-
-__all__ = ["postgres_server"]  # the fixture, imported for this module's tests
 
 EXAMPLE = Path(__file__).parent.parent / "examples" / "export_postgres.py"
 SMALL = 20_000
@@ -66,12 +65,19 @@ def run_example(server: Server, tmp: Path, rows: int, itersize: int = ITERSIZE) 
         check=False,
     )
     assert done.returncode == 0, done.stdout + done.stderr
-    with open(server.log, encoding="utf-8", errors="replace") as log:
+    with open(server.log, "rb") as log:
         log.seek(log_start)
-        statements = re.findall(r"LOG:  (?:statement|execute [^:]*): (.*)", log.read())
+        text = log.read().decode("utf-8", "replace")
+    statements = re.findall(r"LOG:  (?:statement|execute [^:]*): (.*)", text)
     peak = re.search(r"^peak RSS ([\d.]+) MiB", done.stdout, re.MULTILINE)
     assert peak, done.stdout
     return Export(rows, table, out, done.stdout, statements, float(peak.group(1)))
+
+
+@pytest.fixture(scope="session")
+def postgres_server() -> Iterator[Server]:
+    """Our own server, started once (skips without one; see tests/postgres_server.py)."""
+    yield from serve()
 
 
 @pytest.fixture(scope="module")
