@@ -11,6 +11,7 @@ from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
 from ._encode import EncodeOptions, dumps, iterencode
 from ._events import EventError, iterencode_events
+from ._extended import Extended, extended
 from ._lines import dump_lines, dumps_lines, iterencode_lines
 from ._sinks import dump
 from ._types import Object, RawJSON, SupportsWrite, Target
@@ -22,6 +23,7 @@ __all__ = [
     "ArrayWriter",
     "EncodeOptions",
     "EventError",
+    "Extended",
     "JSONDecodeError",
     "JSONDecoder",
     "JSONEncoder",
@@ -36,6 +38,7 @@ __all__ = [
     "dump_lines_async",
     "dumps",
     "dumps_lines",
+    "extended",
     "iterencode",
     "iterencode_async",
     "iterencode_events",

@@ -18,22 +18,24 @@ SMALL_NESTED = 64
 _CONTAINERS = (list, tuple, dict)
 _EXACT_CONTAINERS = frozenset(_CONTAINERS)
 _SCALARS = frozenset((str, int, float, bool, type(None)))
-PLAIN_ITEMS = frozenset((str, int, float, bool, type(None), list, tuple, dict))
+PLAIN_ITEMS: frozenset[type] = frozenset((str, int, float, bool, type(None), list, tuple, dict))
+TypeSet = frozenset[type] | set[type]
 
 
-def plain(item: Any) -> bool:
+def plain(item: Any, types: TypeSet = PLAIN_ITEMS) -> bool:
     """The item is plain data, and so are its own elements (one level down).
 
     Arrays read their source ahead only past plain items: a lazy value among an
     item's elements may depend on the source not having moved on. Deeper nesting
-    is not looked at (cost), which README states.
+    is not looked at (cost), which README states. ``types`` are the plain ones:
+    PLAIN_ITEMS, and those a ``default`` says it writes as immutable scalars.
     """
     t = type(item)
     if t is dict:
-        return PLAIN_ITEMS.issuperset(map(type, item.values()))
+        return types.issuperset(map(type, item.values()))
     if t is list or t is tuple:
-        return PLAIN_ITEMS.issuperset(map(type, item))
-    return t in PLAIN_ITEMS
+        return types.issuperset(map(type, item))
+    return t in types
 
 
 def fits(o: Any) -> bool:

@@ -42,7 +42,7 @@ from typing import Any
 from . import _fast
 from ._location import SOURCE, add_location
 from ._options import Options
-from ._shapes import PLAIN_ITEMS, SMALL, Shape, fits, plain, shapes
+from ._shapes import PLAIN_ITEMS, SMALL, Shape, TypeSet, fits, plain, shapes
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 
 c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
@@ -98,6 +98,12 @@ _C_FAILED = object()  # the C encoder raised: walk again in pure Python to find 
 # What the C encoder is given for a part that must stream once default() has run (see
 # Walker._unchanged): a string no document holds, written the same by every encoder.
 _HOLE = "streamjson-hole-" + os.urandom(12).hex()
+
+# What the C encoder writes for a short RawJSON, replaced by its text once the part is
+# written (a long one is written by the walker, which never copies it).
+_RAW = "streamjson-raw-" + os.urandom(12).hex()
+_RAW_TEXT = json.dumps(_RAW)  # the same text from every encoder and option
+RAW_INLINE = 1024
 
 # One call of default() in a C attempt: the value, and its result or exception.
 Call = tuple[Any, Any, BaseException | None]
@@ -246,6 +252,10 @@ class Walker:
         self.dict_snapshots = (
             not options.python_reads and not _C_READS_DICTS_LIVE and _calls_user_default(options)
         )
+        # Types that do not stop an array's read-ahead: json's own, and the immutable
+        # scalars a default such as streamjson.Extended names (it keeps the set current).
+        self.plain_types: TypeSet = getattr(options.encoder.default, "plain_types", PLAIN_ITEMS)
+        self.raws: list[str] = []  # RawJSON texts in this C attempt, in order (see _hook)
         self.holes = False  # the C encoder is writing holes (see _hook)
         self.ran_default = False  # default() ran during this C attempt
         self.default_calls = 0
@@ -292,7 +302,10 @@ class Walker:
         """
         if self.holes:
             return _HOLE
-        if is_streamed(o):
+        if type(o) is RawJSON and len(o.text) <= RAW_INLINE:
+            self.raws.append(o.text)
+            return _RAW  # try_c puts the text in its place
+        if type(o) not in self.plain_types and is_streamed(o):
             if self.ran_default:
                 self.holes = True
                 return _HOLE
@@ -303,6 +316,9 @@ class Walker:
             self.attempt.append((o, None, exc))
             raise
         self.attempt.append((o, result, None))
+        if type(result) is RawJSON and len(result.text) <= RAW_INLINE:
+            self.raws.append(result.text)  # as above, without handing it back first
+            return _RAW
         return result
 
     def call_default(self, o: Any) -> Any:
@@ -331,6 +347,7 @@ class Walker:
         theirs, one a line.
         """
         self.attempt.clear()
+        self.raws.clear()
         self.ran_default = self.holes = False
         try:
             text = _c_text(self.c_encoder(), o, each, level)
@@ -342,15 +359,17 @@ class Walker:
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
             return _FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else _C_FAILED
-        if self.holes or len(text) > self.c_limit:
+        whole = _with_raws(text, self.raws) if self.raws else text
+        if self.holes or whole is None or len(text) > self.c_limit:
             # A part must stream, or the text is so long that slicing, indenting or
-            # joining it would copy it: walk this part in Python (which writes a long
-            # string without a copy), reading it as the C encoder read it.
+            # joining it would copy it (or holds a RawJSON placeholder as a string):
+            # walk this part in Python (which writes a long string without a copy),
+            # reading it as the C encoder read it.
             if self.ran_default:
                 self._unchanged(o, each, level, text)
             self._after_c_failure()
             return _FALLBACK
-        return text
+        return whole
 
     def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:
         """RuntimeError unless ``o`` still reads as ``text`` says, holes and all.
@@ -387,6 +406,8 @@ class Walker:
         calls = iter(self.attempt)
 
         def replayed(v: Any) -> Any:
+            if type(v) is RawJSON and len(v.text) <= RAW_INLINE:
+                return _RAW  # as _hook answers it, without a call of default
             call = next(calls, None)
             if call is None:
                 return _HOLE
@@ -656,7 +677,8 @@ class Walker:
         )  # text a batch aims at: chunks stay near chunk_size
         pull = hasattr(type(items), "__anext__")
         big = self.big
-        plain_types = PLAIN_ITEMS.issuperset
+        types = self.plain_types
+        plain_types = types.issuperset
         n = 1 if pull else FIRST_BATCH  # an awaited item is written as soon as it comes
         head = open_
         index = 0
@@ -678,7 +700,7 @@ class Walker:
                             more = False
                             break
                         batch.append(item)
-                        if not plain(item):
+                        if not plain(item, types):
                             break
                 else:
                     # a list is read by index, so that items default() appends are seen
@@ -688,7 +710,7 @@ class Walker:
                         if type(item) is dict:  # inlined plain(): records are the hot path
                             if not plain_types(map(type, item.values())):
                                 break
-                        elif not plain(item):
+                        elif not plain(item, types):
                             break
                     else:
                         more = len(batch) == n or resizable is not None
@@ -903,6 +925,18 @@ def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> s
     chunks = enc(o, level)  # a list, or a tuple from 3.12 on
     text: str = chunks[0] if len(chunks) == 1 else "".join(chunks)
     return text
+
+
+def _with_raws(text: str, raws: list[str]) -> str | None:
+    """``text`` with each RawJSON placeholder replaced by its text, in order; None when
+    a string in the document is the placeholder itself (the walker then writes it)."""
+    pieces = text.split(_RAW_TEXT)
+    if len(pieces) != len(raws) + 1:
+        return None
+    out = [""] * (len(pieces) + len(raws))
+    out[::2] = pieces
+    out[1::2] = raws
+    return "".join(out)
 
 
 def _same_failure(a: Exception, b: Exception) -> bool:
