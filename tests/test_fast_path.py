@@ -7,7 +7,8 @@ from typing import Any
 import pytest
 
 import streamjson
-from streamjson._walker import NATIVE_INDENT, Walker
+from streamjson._batches import NATIVE_INDENT, Batches
+from streamjson._walker import Walker
 from tests.test_memory import CountingSink, records
 
 
@@ -15,16 +16,20 @@ from tests.test_memory import CountingSink, records
 def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
     """Count the walker's C calls and the values it encodes in Python."""
     counts = {"c": 0, "indented": 0, "python": 0}
-    for name, key in (("try_c", "c"), ("_indented", "indented"), ("encode", "python")):
-        original = getattr(Walker, name)
+    for owner, name, key in (
+        (Batches, "try_c", "c"),
+        (Batches, "indented", "indented"),
+        (Walker, "encode", "python"),
+    ):
+        original = getattr(owner, name)
 
         def counted(
-            self: Walker, *args: Any, _original: Any = original, _key: str = key, **kw: Any
+            self: Any, *args: Any, _original: Any = original, _key: str = key, **kw: Any
         ) -> Any:
             counts[_key] += 1
             return _original(self, *args, **kw)
 
-        monkeypatch.setattr(Walker, name, counted)
+        monkeypatch.setattr(owner, name, counted)
     return counts
 
 
