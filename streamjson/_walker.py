@@ -429,9 +429,8 @@ class Walker:
         written: from ``_layout.CACHED_LEVELS`` on, each level has its own, made when needed
         and O(level) long, and deep frames holding theirs would take O(depth²) memory.
         """
-        text = "".join(parts)
+        yield "".join(parts)  # held in no name: it holds the separator of this level
         parts.clear()
-        yield text
         yield out
         return "\n" if lines else self.layout.separator(level)
 
