@@ -62,11 +62,6 @@ class Layout:
                 self.bracket_cache[open_, level] = cached
         return cached
 
-    def separator(self, level: int) -> str:
-        """The text between two elements of a container at ``level``."""
-        lines = self.lines
-        return (lines[level] if level < len(lines) else self._lines(level))[1]
-
     def laid_out(self, text: str, found: list[Shape | None], level: int) -> str:
         """The elements of the array ``text``, indented to sit at ``level``, without
         its brackets.

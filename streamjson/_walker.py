@@ -24,7 +24,7 @@ from types import GeneratorType
 from typing import Any
 
 from ._batches import Batches, Outcome, reads_dicts_whole, still_holds
-from ._layout import EMPTY_ARRAY, OPENS_SKIPPED_DICT, Layout
+from ._layout import CACHED_LEVELS, EMPTY_ARRAY, OPENS_SKIPPED_DICT, Layout
 from ._location import SOURCE, add_location
 from ._options import Options
 from ._shapes import PLAIN_ITEMS, plain
@@ -331,8 +331,14 @@ class Walker:
                         parts.append(head + out)
                     else:
                         parts.append(head)
-                        head = sep = ""  # see _hand_over
-                        sep = yield from self._hand_over(parts, out, level, lines)
+                        yield "".join(parts)
+                        parts, head = [], ""
+                        if level >= CACHED_LEVELS:  # deep: no O(level) text held below
+                            sep = ""
+                            yield out
+                            sep = self.layout.brackets("[", "]", level)[1]
+                        else:
+                            yield out
                     head = sep
                     index += 1
                 if parts:
@@ -403,8 +409,14 @@ class Walker:
                         parts = []
                 else:
                     parts.append(head)
-                    head = sep = ""  # see _hand_over
-                    sep = yield from self._hand_over(parts, out, level, False)
+                    yield "".join(parts)
+                    parts, head = [], ""
+                    if level >= CACHED_LEVELS:  # deep: no O(level) text held below
+                        sep = ""
+                        yield out
+                        sep = self.layout.brackets("{", "}", level)[1]
+                    else:
+                        yield out
                 head = sep
                 first = False
             open_, _, close = self.layout.brackets("{", "}", level)
@@ -417,22 +429,6 @@ class Walker:
                 owned.close()
             raise
         self._leave(mark)
-
-    def _hand_over(
-        self, parts: list[str], out: Encoded, level: int, lines: bool
-    ) -> Generator[Any, Any, str]:
-        """Yield the text in ``parts`` (emptying it), then ``out``: a frame, or text too
-        long to join. Return the separator between the elements of a container at
-        ``level`` (between JSON Lines with ``lines``).
-
-        The frame that calls this holds no separator of its own while ``out`` is
-        written: from ``_layout.CACHED_LEVELS`` on, each level has its own, made when needed
-        and O(level) long, and deep frames holding theirs would take O(depth²) memory.
-        """
-        yield "".join(parts)  # held in no name: it holds the separator of this level
-        parts.clear()
-        yield out
-        return "\n" if lines else self.layout.separator(level)
 
     # -- the trampoline ------------------------------------------------------------
 
