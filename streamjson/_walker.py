@@ -460,8 +460,11 @@ class Walker:
             if lines or bare:
                 source = root.__aiter__() if hasattr(type(root), "__aiter__") else iter(root)
                 loc: list[Any] = [None]
-                array_level = level - 1 if lines else level
-                array = self._array(source, array_level, self.use_c, loc, None, root, lines, bare)
+                if lines:
+                    array = self._array(source, level - 1, self.use_c, loc, None, root, True)
+                else:  # marked as the array it stands for
+                    mark = self._enter(root)
+                    array = self._array(source, level, self.use_c, loc, mark, root, bare=True)
                 out: Encoded = array, loc
             elif level == 0 and isinstance(root, str):  # json.dumps asks this of the top value
                 out = self.opts.encode_str(root)
