@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii
 from operator import is_not
-from typing import Any
+from typing import Any, Final
 
 from . import _fast
 from ._layout import ITEM_MARK, KEY_MARK, Layout, marks_fit
@@ -54,6 +54,12 @@ class Outcome(enum.Enum):
 
     FALLBACK = enum.auto()  # walk this part in Python, the C encoder for its parts
     C_FAILED = enum.auto()  # the C encoder raised: walk again in pure Python to find where
+
+
+# The members as module constants: reading one is a global lookup, where ``Outcome.X``
+# goes through the enum's class (several times slower on 3.10 and 3.11, once a part).
+FALLBACK: Final = Outcome.FALLBACK
+C_FAILED: Final = Outcome.C_FAILED
 
 
 class _Fallback(Exception):
@@ -172,7 +178,7 @@ class Batches:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
         if not self.native:
             return self.indented([o], level)
-        return self.try_c(o, level=level) if self.c_takes(o) else Outcome.FALLBACK
+        return self.try_c(o, level=level) if self.c_takes(o) else FALLBACK
 
     def batch(self, batch: list[Any], level: int, lines: bool) -> str | Outcome:
         """The text of a batch of items of an array at ``level``, without brackets (with
@@ -192,7 +198,7 @@ class Batches:
 
         json's C encoder cannot indent before 3.13 and uses one separator at every
         depth: it writes marks instead, which the layout replaces, knowing the items'
-        shapes. ``Outcome.FALLBACK`` when a shape can't be told, which includes every
+        shapes. ``FALLBACK`` when a shape can't be told, which includes every
         value that would run Python code (``default``, a subclass's methods) while the
         C encoder writes: nothing can change the items between their shapes and their
         text.
@@ -202,7 +208,7 @@ class Batches:
             items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
         )
         if found is None:
-            return Outcome.FALLBACK
+            return FALLBACK
         text = self.try_c(items)
         if type(text) is not str:
             return text
@@ -296,11 +302,7 @@ class Batches:
                 self._fails_again(o, each, level, exc)
             self._after_c_failure()
             # orjson reports an exception from default() as the cause of its own
-            return (
-                Outcome.FALLBACK
-                if isinstance(exc.__cause__ or exc, _Fallback)
-                else Outcome.C_FAILED
-            )
+            return FALLBACK if isinstance(exc.__cause__ or exc, _Fallback) else C_FAILED
         if self.holes or len(text) > self.c_limit:
             # A part must stream, or the text is so long that slicing, indenting or
             # joining it would copy it: walk this part in Python (which writes a long
@@ -308,7 +310,7 @@ class Batches:
             if self.ran_default:
                 self._unchanged(o, each, level, text)
             self._after_c_failure()
-            return Outcome.FALLBACK
+            return FALLBACK
         return text
 
     def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:

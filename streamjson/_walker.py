@@ -23,7 +23,7 @@ from itertools import islice
 from types import GeneratorType
 from typing import Any
 
-from ._batches import Batches, Outcome, reads_dicts_whole, still_holds
+from ._batches import FALLBACK, Batches, reads_dicts_whole, still_holds
 from ._layout import CACHED_LEVELS, EMPTY_ARRAY, OPENS_SKIPPED_DICT, Layout
 from ._location import SOURCE, add_location
 from ._options import Options
@@ -134,7 +134,7 @@ class Walker:
                 text = self.batches.whole(o, level)
                 if type(text) is str:
                     return text
-                use_c = text is Outcome.FALLBACK
+                use_c = text is FALLBACK
             if isinstance(o, dict):
                 items: Any = o.items()
                 if self.opts.sort_keys:
@@ -322,7 +322,7 @@ class Walker:
                         index += len(batch)
                         n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
                         continue
-                    item_c = text is Outcome.FALLBACK
+                    item_c = text is FALLBACK
                 parts: list[str] = []
                 for item in batch:
                     loc[0] = index
@@ -361,12 +361,13 @@ class Walker:
         self, pairs: Any, level: int, use_c: bool, loc: list[Any], mark: int | None, owned: Any
     ) -> Generator[Any, Any, None]:
         """Write an object from a sync or async iterator of (key, value) pairs."""
-        head, sep = self.layout.brackets("{", "}", level)[:2]
+        open_, sep, close = self.layout.brackets("{", "}", level)
         opts = self.opts
         keystr = opts.keystr
         encode_str = opts.encode_str
         key_sep = opts.key_separator
         big = self.big
+        head = open_
         first = True
         try:
             if hasattr(type(pairs), "__anext__") and opts.sort_keys:
@@ -412,17 +413,17 @@ class Walker:
                     yield "".join(parts)
                     parts, head = [], ""
                     if level >= CACHED_LEVELS:  # deep: no O(level) text held below
-                        sep = ""
+                        open_ = sep = close = ""
                         yield out
-                        sep = self.layout.brackets("{", "}", level)[1]
+                        open_, sep, close = self.layout.brackets("{", "}", level)
                     else:
                         yield out
                 head = sep
                 first = False
-            open_, _, close = self.layout.brackets("{", "}", level)
             if first:
-                close = open_ + close if skipped and OPENS_SKIPPED_DICT else "{}"
-            parts.append(close)
+                parts.append(open_ + close if skipped and OPENS_SKIPPED_DICT else "{}")
+            else:
+                parts.append(close)
             yield "".join(parts)
         except BaseException:
             if isinstance(owned, GeneratorType):
