@@ -295,9 +295,11 @@ class Batches:
         self.ran_default = self.holes = False
         try:
             text = _c_text(self.c_encoder(), o, each, level)
-        except Exception as exc:
+        except BaseException as exc:
             if self.c_markers:
                 self.c_markers.clear()  # the C encoder leaves its markers behind on error
+            if not isinstance(exc, Exception):
+                raise  # KeyboardInterrupt...: no markers are left for the next document
             if self.ran_default:
                 self._fails_again(o, each, level, exc)
             self._after_c_failure()
@@ -369,13 +371,6 @@ class Batches:
     def _after_c_failure(self) -> None:
         """The part is walked again: replay this attempt's calls first."""
         self.replay.extendleft(reversed(self.attempt))
-
-    def done(self) -> None:
-        """Forget what a document left behind: calls not replayed, the C encoder's
-        markers when it was stopped (by an exception that is no Exception)."""
-        self.replay.clear()
-        if self.c_markers:
-            self.c_markers.clear()
 
 
 def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> str:

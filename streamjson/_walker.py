@@ -512,7 +512,7 @@ class Walker:
                 add_location(exc, locs)
             raise
         finally:
-            self.batches.done()
+            self.batches.replay.clear()
         if buf:
             yield "".join(buf)
 
