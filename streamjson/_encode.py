@@ -7,10 +7,11 @@ import sys
 from collections.abc import Callable, Generator, Iterator
 from typing import Any, TypedDict
 
+from ._batches import encode_plain
 from ._fast import COMPACT, encode_whole
 from ._options import DEFAULT_CHUNK_SIZE, json_defaults, resolve
 from ._types import Chunk, Pull
-from ._walker import Walker, encode_plain
+from ._walker import Walker
 
 
 class EncodeOptions(TypedDict, total=False):

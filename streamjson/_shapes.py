@@ -76,7 +76,7 @@ _AS_IS_FLOATS = (str, int, float)
 def shapes(
     items: list[Any], limit: int, sort_keys: bool, skipkeys: bool, floats: bool
 ) -> list[Shape | None] | None:
-    """The shape of each item, for ``Walker._indented``; None when one can't be told.
+    """The shape of each item, for ``Batches.indented``; None when one can't be told.
 
     The shapes hold only for what the C encoder writes without running Python code:
     exact lists, tuples and dicts with keys of exact scalar types, exact scalars, and

@@ -24,13 +24,15 @@ from collections.abc import AsyncIterable, Callable, Iterable, Iterator
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
+from ._batches import encode_plain
 from ._encode import refuse_async
 from ._fast import encode_whole
+from ._layout import EMPTY_ARRAY
 from ._lines import check_documents, encode_line
 from ._options import DEFAULT_CHUNK_SIZE, Options, resolve
 from ._sinks import appended_sink, compressor, is_path, open_sink, path_name
 from ._types import Chunk, Target
-from ._walker import Walker, encode_plain
+from ._walker import Walker
 
 if TYPE_CHECKING:
     from ._types import Self
@@ -291,7 +293,7 @@ class ArrayWriter(_Writer):
                 "encode() or iterencode(), which need the whole array at once"
             )
         self._walker = Walker(options)
-        self._open, self._sep, self._end = self._walker.brackets("[", "]", 0)
+        self._open, self._sep, self._end = self._walker.layout.brackets("[", "]", 0)
         self._started = False  # an element was written
         self._writing = False
         super().__init__(fp, encoding, append=False)
@@ -312,9 +314,9 @@ class ArrayWriter(_Writer):
         items = _sync_items(iterable, "dump_async")
         with self._lock:
             self._start()
-            chunks = self._walker.chunks(items)
+            chunks = self._walker.chunks(items, bare=True)
             try:
-                self._elements(self._inside(refuse_async(chunks, "dump_async")))
+                self._elements(refuse_async(chunks, "dump_async"))
             except BaseException as exc:
                 if self._failure is None:
                     self._failure = exc
@@ -328,25 +330,6 @@ class ArrayWriter(_Writer):
         if self._writing:
             raise RuntimeError("ArrayWriter written to while it was writing an element")
         self._writing = True
-
-    def _inside(self, array: Iterator[str]) -> Iterator[str]:
-        """The text of an array without its brackets; nothing for an empty one.
-
-        The walker writes the opening bracket and the closing one whole, at the start
-        of the first chunk and the end of the last: each chunk is held until the
-        next one is ready, to know which is last.
-        """
-        held = next(array, "[]")
-        if held == "[]":
-            return
-        held = held[len(self._open) :]
-        for chunk in array:
-            if held:
-                yield held
-            held = chunk
-        held = held[: -len(self._end)]
-        if held:
-            yield held
 
     def _elements(self, text: Iterator[str]) -> None:
         """Write element text after the pending separator, chunk by chunk."""
@@ -363,7 +346,7 @@ class ArrayWriter(_Writer):
         self._started = self._started or written
 
     def _finish(self) -> None:
-        self._write(self._end if self._started else "[]")
+        self._write(self._end if self._started else EMPTY_ARRAY)
 
     def _put(self, text: str) -> None:
         try:

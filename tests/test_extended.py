@@ -462,9 +462,9 @@ def test_import_streamjson_imports_no_numpy_pandas_attrs_pydantic() -> None:
 
 
 def test_rawjson_in_a_batch_keeps_its_text_and_a_placeholder_lookalike_is_a_string() -> None:
-    from streamjson import _walker
+    from streamjson import _batches
 
-    lookalike = _walker._RAW
+    lookalike = _batches._RAW
     doc = [{"a": streamjson.RawJSON("1.50"), "b": lookalike}] * 3
     expected = json.dumps([{"a": "@", "b": lookalike}] * 3).replace('"@"', "1.50")
     assert streamjson.dumps(iter(doc)) == expected

@@ -8,7 +8,8 @@ from typing import Any
 import pytest
 
 import streamjson
-from streamjson._walker import NATIVE_INDENT, Walker
+from streamjson._batches import NATIVE_INDENT, Batches
+from streamjson._walker import Walker
 from tests.helpers import CountingSink, records
 
 RECORDS = 50_000  # enough for hundreds of batches and chunks
@@ -28,8 +29,12 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
 
         return count
 
-    for name, key in (("try_c", "c"), ("_indented", "indented"), ("encode_any", "python")):
-        monkeypatch.setattr(Walker, name, counted(getattr(Walker, name), key))
+    for owner, name, key in (
+        (Batches, "try_c", "c"),
+        (Batches, "indented", "indented"),
+        (Walker, "encode_any", "python"),
+    ):
+        monkeypatch.setattr(owner, name, counted(getattr(owner, name), key))
     init = Walker.__init__
 
     def counting_scalars(self: Walker, *args: Any, **kw: Any) -> None:

@@ -13,6 +13,7 @@ import ijson  # type: ignore[import-untyped]
 
 from .._encode import refuse_async
 from .._events import DepthError
+from .._layout import EMPTY_ARRAY
 from .._options import resolve
 from .._sinks import open_sink
 from .._types import Chunk
@@ -124,7 +125,7 @@ def convert(
         # holds no documents (json.tool agrees), so --from-lines writes [] for it.
         if not reads_several(args) or inp.content or not inp.eof:
             raise
-        pending = ["[]\n"] if args.from_lines else []
+        pending = [EMPTY_ARRAY + "\n"] if args.from_lines else []
     write("".join(pending))
     check()
 
