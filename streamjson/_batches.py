@@ -179,6 +179,9 @@ class Batches:
         # Types that never stream: json's own, and the immutable scalars a default such
         # as streamjson.Extended names (it keeps the set current).
         self.plain_types: TypeSet = getattr(options.encoder.default, "plain_types", PLAIN_ITEMS)
+        # A default that says it is pure (streamjson.Extended without a fallback: same
+        # result for the same value, the document untouched) needs no record of its calls.
+        self.pure = getattr(options.encoder.default, "pure", False) is True
         self.raws: list[str] = []  # RawJSON texts in this C attempt, in order (see _hook)
         self.holes = False  # the C encoder is writing holes (see _hook)
         self.ran_default = False  # default() ran during this C attempt
@@ -228,7 +231,7 @@ class Batches:
         """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""
         enc = self.c_enc
         if enc is None:
-            enc = self.c_enc = self._make_c_encoder(self._hook)
+            enc = self.c_enc = self._make_c_encoder(self._pure_hook if self.pure else self._hook)
         return enc
 
     def _make_c_encoder(self, hook: Callable[[Any], Any]) -> Callable[[Any, int], Any]:
@@ -280,6 +283,22 @@ class Batches:
         self.attempt.append((o, result, None))
         if type(result) is RawJSON and len(result.text) <= RAW_INLINE:
             self.raws.append(result.text)  # as above, without handing it back first
+            return _RAW
+        return result
+
+    def _pure_hook(self, o: Any) -> Any:
+        """``_hook`` for a pure ``default``: called again when a part is walked again,
+        it gives the same results, so there is nothing to record, replay or check."""
+        t = type(o)
+        if t not in self.plain_types:
+            if t is RawJSON and len(o.text) <= RAW_INLINE:
+                self.raws.append(o.text)
+                return _RAW
+            if is_streamed(o):
+                raise _Fallback
+        result = self.opts.default(o)
+        if type(result) is RawJSON and len(result.text) <= RAW_INLINE:
+            self.raws.append(result.text)
             return _RAW
         return result
 

@@ -236,6 +236,13 @@ class Extended:
         # no default reads anything else for. Kept current as types are resolved.
         self.plain_types: set[type] = set(_PLAIN)
 
+    @property
+    def pure(self) -> bool:
+        """True without a ``fallback``: the same value always gives the same result and
+        nothing else is read or changed, so the walker may call it again for a value
+        instead of recording its calls."""
+        return self._fallback is None
+
     def __call__(self, o: Any) -> Any:
         """What stands for ``o`` in the document (json then encodes that)."""
         writer = self._writers.get(type(o))
