@@ -8,9 +8,14 @@ from each other or from ``conftest``, which keeps only fixtures.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import io
 import json
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
+from pathlib import Path
+from types import ModuleType
 from typing import Any, TypeVar
 
 import streamjson
@@ -231,3 +236,29 @@ class CountingSink:
     def write(self, data: bytes) -> None:
         self.size += len(data)
         self.writes += 1
+
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+def load_example(name: str) -> ModuleType:
+    """``examples/NAME.py`` imported as a module (its ``main`` is not run)."""
+    spec = importlib.util.spec_from_file_location(name, EXAMPLES / f"{name}.py")
+    assert spec is not None and spec.loader is not None
+    example = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(example)
+    return example
+
+
+def run_example(name: str, *args: str, cwd: Path, timeout: float) -> str:
+    """Run ``python examples/NAME.py ARGS`` as a user would; its output, once it succeeded."""
+    done = subprocess.run(
+        [sys.executable, str(EXAMPLES / f"{name}.py"), *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

@@ -7,29 +7,18 @@ frame's own value. Needs pandas (the test extra); skipped without it.
 
 from __future__ import annotations
 
-import importlib.util
 import json
-import subprocess
-import sys
 from decimal import Decimal
 from pathlib import Path
-from types import ModuleType
 from typing import Any
 
 import pytest
 
+from tests.helpers import load_example, run_example
+
 pd = pytest.importorskip("pandas")
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "export_pandas.py"
 ROWS = 500
-
-
-def load_example() -> ModuleType:
-    spec = importlib.util.spec_from_file_location("export_pandas", EXAMPLE)
-    assert spec is not None and spec.loader is not None
-    example = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(example)
-    return example
 
 
 def documented(value: Any) -> Any:
@@ -51,20 +40,14 @@ def documented(value: Any) -> Any:
 
 def test_the_example_writes_every_row_in_its_documented_form(tmp_path: Path) -> None:
     out = tmp_path / "events.jsonl"
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLE), "--rows", str(ROWS), "--out", str(out)],
-        cwd=tmp_path,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
+    printed = run_example(
+        "export_pandas", "--rows", str(ROWS), "--out", str(out), cwd=tmp_path, timeout=300
     )
-    assert done.returncode == 0, done.stdout + done.stderr
-    assert f"wrote {ROWS:,} rows" in done.stdout
+    assert f"wrote {ROWS:,} rows" in printed
 
     lines = out.read_text(encoding="utf-8").splitlines()
     got = [json.loads(line, parse_float=lambda text: ("number", text)) for line in lines]
-    df = load_example().make_frame(ROWS)
+    df = load_example("export_pandas").make_frame(ROWS)
     assert len(got) == len(df) == ROWS
     # null exactly where pandas writes null: NaN, NaT, NA and None alike.
     # (The UUIDs as text first: pandas 3.1's to_json fails on them next to non-ASCII text.)

@@ -18,8 +18,6 @@ import datetime
 import gzip
 import json
 import re
-import subprocess
-import sys
 from collections.abc import Iterator
 from dataclasses import dataclass
 from decimal import Decimal
@@ -29,11 +27,11 @@ from uuid import UUID
 
 import pytest
 
+from tests.helpers import run_example
 from tests.postgres_server import Server, alive, find_bindir, running_server, serve
 
 psycopg = pytest.importorskip("psycopg")
 
-EXAMPLE = Path(__file__).parent.parent / "examples" / "export_postgres.py"
 SMALL = 20_000
 ITERSIZE = 1_000
 
@@ -48,7 +46,7 @@ class Export:
     peak_rss_mib: float
 
 
-def run_example(server: Server, tmp: Path, rows: int, itersize: int = ITERSIZE) -> Export:
+def export(server: Server, tmp: Path, rows: int, itersize: int = ITERSIZE) -> Export:
     """``python examples/export_postgres.py DSN --load ROWS ...``, logging every statement."""
     table = f"orders_{rows}"
     out = tmp / f"{table}.json.gz"
@@ -56,22 +54,24 @@ def run_example(server: Server, tmp: Path, rows: int, itersize: int = ITERSIZE) 
     dsn = f"{server.dsn} options='-c log_statement=all'"
     options = ["--out", str(out), "--itersize", str(itersize)]
     log_start = server.log.stat().st_size
-    done = subprocess.run(
-        [sys.executable, str(EXAMPLE), dsn, "--load", str(rows), "--table", table, *options],
+    printed = run_example(
+        "export_postgres",
+        dsn,
+        "--load",
+        str(rows),
+        "--table",
+        table,
+        *options,
         cwd=tmp,
-        capture_output=True,
-        text=True,
         timeout=600,
-        check=False,
     )
-    assert done.returncode == 0, done.stdout + done.stderr
     with open(server.log, "rb") as log:
         log.seek(log_start)
         text = log.read().decode("utf-8", "replace")
     statements = re.findall(r"LOG:  (?:statement|execute [^:]*): (.*)", text)
-    peak = re.search(r"^peak RSS ([\d.]+) MiB", done.stdout, re.MULTILINE)
-    assert peak, done.stdout
-    return Export(rows, table, out, done.stdout, statements, float(peak.group(1)))
+    peak = re.search(r"^peak RSS ([\d.]+) MiB", printed, re.MULTILINE)
+    assert peak, printed
+    return Export(rows, table, out, printed, statements, float(peak.group(1)))
 
 
 @pytest.fixture(scope="session")
@@ -82,7 +82,7 @@ def postgres_server() -> Iterator[Server]:
 
 @pytest.fixture(scope="module")
 def small(postgres_server: Server, tmp_path_factory: pytest.TempPathFactory) -> Export:
-    return run_example(postgres_server, tmp_path_factory.mktemp("export"), SMALL)
+    return export(postgres_server, tmp_path_factory.mktemp("export"), SMALL)
 
 
 def number(text: str) -> tuple[str, str]:
@@ -162,7 +162,7 @@ def test_peak_memory_does_not_grow_with_the_row_count(
     small: Export, postgres_server: Server, tmp_path: Path
 ) -> None:
     """Ten times the rows, the same peak RSS (within a few MiB), while the JSON grows tenfold."""
-    large = run_example(postgres_server, tmp_path, 10 * SMALL)
+    large = export(postgres_server, tmp_path, 10 * SMALL)
     assert f"exported {10 * SMALL:,} rows" in large.stdout
     with gzip.open(large.out, "rb") as f:
         extra_text_mib = (sum(len(b) for b in iter(lambda: f.read(1 << 20), b"")) / 2**20) * 0.9
