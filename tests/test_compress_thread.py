@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 
 import streamjson
+from streamjson import _compress_thread
 from streamjson._sinks import compressor
 
 from .faults import Fault, Tracker, failing_disk, listing, peak_while
@@ -195,6 +196,7 @@ def test_memory_does_not_grow_with_the_document(
         read_all.set()
 
     monkeypatch.setattr(gzip.GzipFile, "write", stalled)
+    monkeypatch.setattr(_compress_thread, "BLOCK", 64 * 1024)  # a small document fills the queue
 
     def peak(n: int) -> int:
         read_all.clear()
