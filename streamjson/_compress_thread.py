@@ -51,8 +51,7 @@ class CompressThread:
         self._check()
         self._pending += data
         if len(self._pending) >= BLOCK:
-            self._hand(bytes(self._pending))
-            self._pending.clear()
+            self._hand_pending()
         return memoryview(data).nbytes
 
     def flush(self) -> None:
