@@ -29,6 +29,7 @@ import stat
 from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any, TypeGuard, TypeVar
 
+from ._compress_thread import CompressThread
 from ._encode import refuse_async, walk
 from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE
@@ -360,14 +361,17 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
         tmp, raw = _create_temp(target, path)
     compress = compressor(path)
     cutoff: _Cutoff | None = None
-    stream: IO[bytes] | io.BufferedIOBase = raw
+    compressed: io.BufferedIOBase | None = None
+    worker: CompressThread | None = None
     try:
-        if compress is not None:
+        if compress is None:
+            yield file_writer(raw, raw.write, encoding)
+        else:
             cutoff = _Cutoff(raw)
-            stream = compress(cutoff, os.path.basename(path))
-        yield file_writer(stream, stream.write, encoding)
-        if stream is not raw:
-            stream.close()  # the compressor's trailer; the file itself stays open
+            compressed = compress(cutoff, os.path.basename(path))
+            worker = CompressThread(compressed)
+            yield file_writer(worker, worker.write, encoding)
+            worker.close()  # the compressor's trailer; the file itself stays open
         raw.flush()
         if tmp is not None:
             os.fsync(raw.fileno())
@@ -379,10 +383,13 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
         # Writing again would meet the failing disk again (and may raise a second
         # error over the first): the compressor is closed into nothing, and the file
         # closed without flushing what it buffers.
+        if worker is not None:
+            worker.abort()
         if cutoff is not None:
             cutoff.cut()
+        if compressed is not None:
             with contextlib.suppress(Exception):
-                stream.close()
+                compressed.close()
         _close_unflushed(raw)
         if tmp is not None:
             _unlink(tmp)
@@ -401,12 +408,17 @@ def appended_sink(path: str, encoding: str) -> Iterator[tuple[Write, Callable[[]
     """
     compress = compressor(path)
     with open(path, "ab") as raw:
-        stream = raw if compress is None else compress(raw, os.path.basename(path))
+        if compress is None:
+            yield file_writer(raw, raw.write, encoding), raw.flush
+            return
+        worker = CompressThread(compress(raw, os.path.basename(path)))
         try:
-            yield file_writer(stream, stream.write, encoding), stream.flush
-        finally:
-            if stream is not raw:
-                stream.close()
+            yield file_writer(worker, worker.write, encoding), worker.flush
+        except BaseException:
+            with contextlib.suppress(Exception):
+                worker.close()  # what was given is appended, and the stream ended
+            raise
+        worker.close()
 
 
 def _replaced_file(path: str) -> str | None:
