@@ -340,18 +340,58 @@ def _wait_writable(target: Any) -> None:
 def _path_sink(path: str, encoding: str) -> Iterator[Write]:
     """Write to the file ``path`` names, compressed by its suffix; checked on entry.
 
-    A regular file (after following symlinks: the file a link points to) or a new
-    name is written atomically: into a temporary file in the target's folder,
-    flushed, fsynced, given the old file's owner (when allowed) and permissions,
-    renamed over it, the folder fsynced. A target this process could not open for
-    writing fails as ``open(path, "w")`` fails, before anything is written.
-    Anything else (a FIFO, a device, ``/dev/stdout``, ``/dev/fd/N``, or what is not a
-    file name at all: a folder, ``""``, ``"dir/"``) is opened with ``open(path, "wb")``
-    and written in place, or fails as that open fails.
+    The file is written as :func:`committed_file` writes it (atomically for a regular
+    file), through :func:`encoded_writer`. On any failure (the disk, the source, the
+    encoder, Ctrl-C) nothing more is written and the first error propagates unchanged.
+    """
+    with committed_file(path) as raw, encoded_writer(raw, path, encoding) as write:
+        yield write
 
-    On any failure (the disk, the source, the encoder, Ctrl-C) nothing more is
-    written: buffers and a compressor's trailer are dropped, the file closed, the
-    temporary file removed, and the first error propagates unchanged.
+
+@contextlib.contextmanager
+def encoded_writer(raw: Any, name: str, encoding: str) -> Iterator[Write]:
+    """``write(text)`` into the binary file ``raw``, compressed by the suffix of ``name``.
+
+    Compression runs on a :class:`CompressThread`. Leaving the block normally writes
+    the compressor's trailer into ``raw``; leaving it with an exception stops the
+    compressor and drops what it still holds (nothing more reaches ``raw``, which may
+    be what failed). ``raw`` is neither flushed nor closed: it is the caller's.
+    """
+    compress = compressor(name)
+    if compress is None:
+        yield file_writer(raw, raw.write, encoding)
+        return
+    cutoff = _Cutoff(raw)
+    compressed = compress(cutoff, os.path.basename(name))
+    worker = CompressThread(compressed)
+    try:
+        yield file_writer(worker, worker.write, encoding)
+        worker.close()  # the compressor's trailer; the file itself stays open
+    except BaseException:
+        # Writing again would meet the failing sink again (and may raise a second
+        # error over the first): the compressor is closed into nothing.
+        worker.abort()
+        cutoff.cut()
+        with contextlib.suppress(Exception):
+            compressed.close()
+        raise
+
+
+@contextlib.contextmanager
+def committed_file(path: str) -> Iterator[IO[bytes]]:
+    """The binary file ``path`` names, opened for writing; checked on entry.
+
+    A regular file (after following symlinks: the file a link points to) or a new
+    name is written atomically: into a temporary file in the target's folder; on a
+    clean exit flushed, fsynced, given the old file's owner (when allowed) and
+    permissions, renamed over it, the folder fsynced. A target this process could
+    not open for writing fails as ``open(path, "w")`` fails, before anything is
+    written. Anything else (a FIFO, a device, ``/dev/stdout``, ``/dev/fd/N``, or what
+    is not a file name at all: a folder, ``""``, ``"dir/"``) is opened with
+    ``open(path, "wb")`` and written in place, or fails as that open fails.
+
+    On an exception the file is closed without flushing what its buffer holds, the
+    temporary file removed, and the exception propagates unchanged.
     """
     target = _replaced_file(path)
     tmp: str | None = None
@@ -359,19 +399,8 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
         raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
     else:
         tmp, raw = _create_temp(target, path)
-    compress = compressor(path)
-    cutoff: _Cutoff | None = None
-    compressed: io.BufferedIOBase | None = None
-    worker: CompressThread | None = None
     try:
-        if compress is None:
-            yield file_writer(raw, raw.write, encoding)
-        else:
-            cutoff = _Cutoff(raw)
-            compressed = compress(cutoff, os.path.basename(path))
-            worker = CompressThread(compressed)
-            yield file_writer(worker, worker.write, encoding)
-            worker.close()  # the compressor's trailer; the file itself stays open
+        yield raw
         raw.flush()
         if tmp is not None:
             os.fsync(raw.fileno())
@@ -380,16 +409,6 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
             _keep_owner_and_mode(target, tmp)
             os.replace(tmp, target)
     except BaseException:
-        # Writing again would meet the failing disk again (and may raise a second
-        # error over the first): the compressor is closed into nothing, and the file
-        # closed without flushing what it buffers.
-        if worker is not None:
-            worker.abort()
-        if cutoff is not None:
-            cutoff.cut()
-        if compressed is not None:
-            with contextlib.suppress(Exception):
-                compressed.close()
         _close_unflushed(raw)
         if tmp is not None:
             _unlink(tmp)
