@@ -110,13 +110,15 @@ def dump_lines(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
     **kw: Any,
 ) -> None:
     """Write ``iterable`` to ``fp`` as JSON Lines, one ``dumps(item, **kw)`` a line.
 
     ``fp`` is any sink :func:`dump` takes: a text or binary file-like object, a
     socket, or a path written atomically (a failure leaves the old file untouched)
-    and compressed by its suffix (``.gz``, ``.bz2``, ``.xz``).
+    and compressed by its suffix (``.gz``, ``.bz2``, ``.xz``), or an fsspec URL
+    written all or nothing (``storage_options`` go to fsspec).
     """
     chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
-    write_chunks(chunks, fp, encoding, "dump_lines_async")
+    write_chunks(chunks, fp, encoding, "dump_lines_async", storage_options)

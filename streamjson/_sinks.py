@@ -22,11 +22,12 @@ import gzip
 import io
 import lzma
 import os
+import re
 import secrets
 import select
 import socket
 import stat
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import IO, Any, TypeGuard, TypeVar
 
 from ._compress_thread import CompressThread
@@ -57,6 +58,7 @@ def dump(
     chunk_size: int = DEFAULT_CHUNK_SIZE,
     encoding: str = "utf-8",
     fast: bool = False,
+    storage_options: Mapping[str, Any] | None = None,
     **kw: Any,
 ) -> None:
     """Write the JSON text of ``obj`` to ``fp`` as it is produced, in bounded memory.
@@ -64,13 +66,22 @@ def dump(
     ``fp`` is a text or binary file-like object, a connected socket, or a path (str,
     bytes or os.PathLike), compressed by the suffix of the name given and written as
     ``open(path, "w")`` writes it: a regular file atomically, a FIFO or device in
-    place. Binary sinks get the text encoded with ``encoding``. The text is exactly
-    ``dumps(obj, **kw)`` (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
+    place. A str ``scheme://...`` is an fsspec URL (``s3://bucket/key.json.gz``),
+    written all or nothing, with ``storage_options`` passed to fsspec. Binary sinks
+    get the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
+    (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
-    write_chunks(walk(obj, chunk_size, dict(kw), fast=fast), fp, encoding, "dump_async")
+    chunks = walk(obj, chunk_size, dict(kw), fast=fast)
+    write_chunks(chunks, fp, encoding, "dump_async", storage_options)
 
 
-def write_chunks(chunks: Iterator[Chunk], fp: Target, encoding: str, use: str) -> None:
+def write_chunks(
+    chunks: Iterator[Chunk],
+    fp: Target,
+    encoding: str,
+    use: str,
+    storage_options: Mapping[str, Any] | None = None,
+) -> None:
     """Write ``chunks`` to the sink ``fp`` (see :func:`open_sink`), then close ``chunks``.
 
     An async source in the document is a TypeError naming ``streamjson.<use>()``.
@@ -78,7 +89,7 @@ def write_chunks(chunks: Iterator[Chunk], fp: Target, encoding: str, use: str) -
     """
     written = 0
     try:
-        with open_sink(fp, encoding) as write:
+        with open_sink(fp, encoding, storage_options) as write:
             for chunk in refuse_async(chunks, use):
                 try:
                     write(chunk)
@@ -95,6 +106,24 @@ def write_chunks(chunks: Iterator[Chunk], fp: Target, encoding: str, use: str) -
 def is_path(target: object) -> TypeGuard[str | bytes | os.PathLike[Any]]:
     """Whether ``target`` is a path, as ``open()`` takes one: str, bytes or os.PathLike."""
     return isinstance(target, (str, bytes, os.PathLike))
+
+
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]+://")
+
+
+def is_url(target: object) -> TypeGuard[str]:
+    """Whether ``target`` is an fsspec URL: a str starting with ``scheme://`` (two letters
+    or more: ``C://`` is a Windows drive). Any other path is a local path."""
+    return isinstance(target, str) and _URL.match(target) is not None
+
+
+def refuse_storage_options(target: object, storage_options: Mapping[str, Any] | None) -> None:
+    """A ValueError if ``storage_options`` are given for a target that is not a URL."""
+    if storage_options is not None and not is_url(target):
+        raise ValueError(
+            f"storage_options is for URLs (scheme://...), not for {type(target).__name__} "
+            f"{target!r}"
+        )
 
 
 def path_name(target: str | bytes | os.PathLike[Any]) -> str:
@@ -196,15 +225,24 @@ def confirm_kind(kind: Kind | None, certain: bool, write: Callable[[Any], Any]) 
             return found
 
 
-def open_sink(target: Any, encoding: str = "utf-8") -> contextlib.AbstractContextManager[Write]:
+def open_sink(
+    target: Any, encoding: str = "utf-8", storage_options: Mapping[str, Any] | None = None
+) -> contextlib.AbstractContextManager[Write]:
     """Check ``target`` and return a context manager giving its ``write(text)``.
 
     Whether it takes text or bytes is decided here, before anything is encoded:
     :func:`classify` says, or guesses and an empty write confirms (see
     :func:`candidates`). Nothing but such empty writes happens before the first
-    chunk. A path is checked when the context is entered (:func:`_path_sink`).
+    chunk. A path is checked when the context is entered (:func:`_path_sink`); a
+    URL's filesystem is found here, with ``storage_options`` (only for a URL), and
+    the object checked on entry (:func:`streamjson._remote.url_sink`).
     """
     codecs.lookup(encoding)  # an unknown encoding fails here, before anything is read
+    if is_url(target):
+        from ._remote import url_sink  # noqa: PLC0415 - it imports this module
+
+        return url_sink(target, encoding, storage_options)
+    refuse_storage_options(target, storage_options)
     kind, certain = classify(target)
     if kind is Kind.PATH:
         return _path_sink(path_name(target), encoding)

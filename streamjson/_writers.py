@@ -20,7 +20,7 @@ import contextlib
 import functools
 import sys
 import threading
-from collections.abc import AsyncIterable, Callable, Iterable, Iterator
+from collections.abc import AsyncIterable, Callable, Iterable, Iterator, Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING, Any
 
@@ -30,7 +30,15 @@ from ._fast import encode_whole
 from ._layout import EMPTY_ARRAY
 from ._lines import check_documents, encode_line
 from ._options import DEFAULT_CHUNK_SIZE, Options, resolve
-from ._sinks import appended_sink, compressor, is_path, open_sink, path_name
+from ._sinks import (
+    appended_sink,
+    compressor,
+    is_path,
+    is_url,
+    open_sink,
+    path_name,
+    refuse_storage_options,
+)
 from ._types import Chunk, Target
 from ._walker import Walker
 
@@ -43,7 +51,13 @@ Flush = Callable[[], None]
 class _Writer:
     """A sink held open between calls; the completion and failure rules above."""
 
-    def __init__(self, fp: Target, encoding: str, append: bool) -> None:
+    def __init__(
+        self,
+        fp: Target,
+        encoding: str,
+        append: bool,
+        storage_options: Mapping[str, Any] | None = None,
+    ) -> None:
         self._lock = threading.RLock()
         self._closed = False
         self._failure: BaseException | None = None
@@ -52,11 +66,17 @@ class _Writer:
         if append:
             if not is_path(fp):
                 raise ValueError(f"append=True needs a path, not a {type(fp).__name__}")
+            if is_url(fp):
+                raise ValueError(
+                    f"append=True needs a local path, not the URL {fp!r}: objects in "
+                    "object storage cannot be appended to (write a new object instead)"
+                )
+            refuse_storage_options(fp, storage_options)
             self._write, self._flush = self._exit.enter_context(
                 appended_sink(path_name(fp), encoding)
             )
         else:
-            self._write = self._exit.enter_context(open_sink(fp, encoding))
+            self._write = self._exit.enter_context(open_sink(fp, encoding, storage_options))
             self._flush = _flush_of(fp)
 
     def close(self) -> None:
@@ -125,11 +145,12 @@ class _Writer:
 class LinesWriter(_Writer):
     """Write JSON Lines one document at a time: ``dumps(obj, **kw)`` and ``"\\n"`` per write.
 
-    ``fp`` is any sink :func:`dump` takes. A path is written atomically and appears
-    on ``close()`` (the export use); with ``append=True`` it is opened for appending
+    ``fp`` is any sink :func:`dump` takes. A path, or an fsspec URL (with
+    ``storage_options`` for fsspec), is written atomically and appears on
+    ``close()`` (the export use); with ``append=True`` it is opened for appending
     instead, created if missing, and lines are added as they are written (the log
-    use). A compressed suffix then appends a new compressed stream, which gzip, bz2
-    and xz readers read on as one file.
+    use; a local path only: a URL is a ValueError). A compressed suffix then appends
+    a new compressed stream, which gzip, bz2 and xz readers read on as one file.
 
     With ``flush=True`` each line is flushed to the sink as soon as it is written: a
     file's buffer goes to the operating system (a reader or ``tail -f`` sees the
@@ -152,6 +173,7 @@ class LinesWriter(_Writer):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
         fast: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
         **kw: Any,
     ) -> None:
         self._block_options = resolve(kw, chunk_size, fast=fast, lines=True)  # for write_all()
@@ -168,7 +190,7 @@ class LinesWriter(_Writer):
                 )
             if compressor(path_name(fp)) is not None:
                 raise ValueError("flush=True cannot show lines of a compressed file before it ends")
-        super().__init__(fp, encoding, append)
+        super().__init__(fp, encoding, append, storage_options)
 
     def write(self, obj: Any) -> None:
         """Encode ``obj`` like ``dumps(obj, **kw)`` and write it as one line."""
@@ -284,6 +306,7 @@ class ArrayWriter(_Writer):
         chunk_size: int = DEFAULT_CHUNK_SIZE,
         encoding: str = "utf-8",
         fast: bool = False,
+        storage_options: Mapping[str, Any] | None = None,
         **kw: Any,
     ) -> None:
         options = resolve(kw, chunk_size, fast=fast)
@@ -296,7 +319,7 @@ class ArrayWriter(_Writer):
         self._open, self._sep, self._end = self._walker.layout.brackets("[", "]", 0)
         self._started = False  # an element was written
         self._writing = False
-        super().__init__(fp, encoding, append=False)
+        super().__init__(fp, encoding, append=False, storage_options=storage_options)
 
     def write(self, obj: Any) -> None:
         """Append ``obj`` to the array, encoded as ``dumps`` encodes a list element."""
