@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import contextlib
 import errno
+import io
 import posixpath
 import secrets
 from collections.abc import Callable, Iterator, Mapping
@@ -154,14 +155,14 @@ class MultipartUpload:
         self._call: Callable[..., dict[str, Any]] = fs.call_s3
         self._fs = fs
         self._where = {"Bucket": bucket, "Key": key}
-        self._buffer = bytearray()
+        self._buffer = io.BytesIO()  # a file: aiohttp sends it without blocking its loop
         self._parts: list[dict[str, Any]] = []
         self._id: str | None = self._call("create_multipart_upload", **self._where)["UploadId"]
 
     def write(self, data: Any) -> int:
         """Take ``data`` (bytes-like); upload a part once one is full. Returns its size."""
-        self._buffer += data
-        if len(self._buffer) >= part_size(len(self._parts) + 1):
+        self._buffer.write(data)
+        if self._buffer.tell() >= part_size(len(self._parts) + 1):
             self._upload_part()
         return memoryview(data).nbytes
 
@@ -174,8 +175,8 @@ class MultipartUpload:
         An empty object is a plain PutObject (an upload needs a part); any failure
         aborts the upload (see :meth:`abort`) and propagates.
         """
-        if self._buffer or not self._parts:
-            if not self._parts and not self._buffer:
+        if self._buffer.tell() or not self._parts:
+            if not self._parts and not self._buffer.tell():
                 self._abort_upload()
                 self._call("put_object", Body=b"", **self._where)
                 self._fs.invalidate_cache(self._where["Bucket"])
@@ -194,7 +195,7 @@ class MultipartUpload:
 
     def abort(self, exc: BaseException) -> None:
         """Abort the upload, dropping its parts; a failure to do so is noted on ``exc``."""
-        self._buffer = bytearray()
+        self._buffer = io.BytesIO()
         try:
             self._abort_upload()
         except Exception as failed:
@@ -209,7 +210,8 @@ class MultipartUpload:
         number = len(self._parts) + 1
         if number > MAX_PARTS:
             raise OSError(errno.EFBIG, f"larger than {MAX_PARTS} parts can hold", self._name())
-        body, self._buffer = self._buffer, bytearray()
+        body, self._buffer = self._buffer, io.BytesIO()
+        body.seek(0)
         out = self._call(
             "upload_part", UploadId=self._id, PartNumber=number, Body=body, **self._where
         )

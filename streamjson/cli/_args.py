@@ -24,7 +24,10 @@ def build_parser() -> argparse.ArgumentParser:
         ),
         epilog=(
             "INFILE and OUTFILE ending in .gz, .bz2 or .xz are (de)compressed; a regular "
-            "OUTFILE is replaced atomically. Exit status: 0 ok, 1 invalid input or "
+            "OUTFILE is replaced atomically. Either may be an fsspec URL (s3://bucket/key, "
+            "needs streamjson[cloud] and s3fs), configured by the environment (AWS_*, "
+            "FSSPEC_S3_ENDPOINT_URL...); an object appears only if the whole output was "
+            "written. Exit status: 0 ok, 1 invalid input or "
             "failed write, 2 usage error, 32 broken pipe, 130 interrupted."
         ),
     )

@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     check_prefix(parser, args, argv)
     try:
         source = InputFile(args.infile)
-    except OSError as exc:
+    except (OSError, ImportError, ValueError) as exc:  # the last two: a URL fsspec cannot open
         parser.error(f"argument infile: can't open '{args.infile}': {exc}")
     try:
         return run(parser, args, source, options)
@@ -60,7 +60,10 @@ def run(
     show = args.progress or (sys.stderr.isatty() and not (to_stdout and sys.stdout.isatty()))
     progress = Progress(source.raw, source.size, sys.stderr) if show else None
     inp = ParserInput(None, exact=args.exact_numbers, several=reads_several(args))
-    sink = open_sink(sys.stdout.buffer if to_stdout else args.outfile)
+    try:
+        sink = open_sink(sys.stdout.buffer if to_stdout else args.outfile)
+    except (ImportError, ValueError) as exc:  # a URL fsspec cannot write
+        parser.error(f"argument outfile: can't write '{args.outfile}': {exc}")
     try:
         # Leaving the sink with an exception discards what a path target got.
         with contextlib.ExitStack() as stack:

@@ -1,4 +1,8 @@
-"""INFILE: opened, decompressed according to its suffix, and opened again where it can be."""
+"""INFILE: opened, decompressed according to its suffix, and opened again where it can be.
+
+INFILE may be an fsspec URL (``s3://bucket/in.json.gz``), configured from the
+environment (``AWS_*``, ``FSSPEC_S3_ENDPOINT_URL``...): see docs/cli.md.
+"""
 
 from __future__ import annotations
 
@@ -11,6 +15,9 @@ import stat
 import sys
 from collections.abc import Callable
 from typing import IO, Any
+
+from .._remote import open_input
+from .._sinks import is_url
 
 _DECOMPRESSORS: dict[str, Callable[[Any], Any]] = {
     ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
@@ -28,13 +35,17 @@ class InputFile:
         self.label = "<stdin>" if self.is_stdin else name
         self.raw: IO[bytes]
         self.start = 0
+        self._open: Callable[[], IO[bytes]] = lambda: open(name, "rb")  # noqa: SIM115
+        url_size: int | None = None
         if self.is_stdin:
             self.raw = sys.stdin.buffer
             with contextlib.suppress(OSError, ValueError):
                 self.start = self.raw.tell()
         else:
-            self.raw = open(name, "rb")  # noqa: SIM115 - closed by InputFile.close()
-        self.size = self._regular_size()
+            if is_url(name):
+                self._open, url_size = open_input(name)
+            self.raw = self._open()  # closed by InputFile.close()
+        self.size = self._regular_size() if url_size is None else url_size
 
     def _regular_size(self) -> int | None:
         """The bytes left from ``start`` if the input is a regular file, else None."""
@@ -63,7 +74,7 @@ class InputFile:
             self.raw.seek(self.start)
             raw = self.raw
         else:
-            raw = stack.enter_context(open(self.name, "rb"))  # noqa: SIM115 - closed by stack
+            raw = stack.enter_context(self._open())
         stream = self.stream(raw)
         if stream is not raw:
             stack.callback(stream.close)
