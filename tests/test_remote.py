@@ -283,16 +283,46 @@ def test_s3_compressed_keys(s3: Server, bucket: str) -> None:
     ).encode()
 
 
+class Calls(list[str]):
+    """The S3 operations s3fs is asked for, in order; each reaches the server unless
+    ``fail`` names it (then the exception given is raised instead, as the network would)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fail: dict[str, BaseException] = {}
+
+
+@pytest.fixture
+def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
+    from s3fs import S3FileSystem
+
+    made = Calls()
+    real = S3FileSystem.call_s3
+
+    def call_s3(self: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+        made.append(method)
+        if method in made.fail:
+            raise made.fail[method]
+        return real(self, method, *args, **kwargs)
+
+    monkeypatch.setattr(S3FileSystem, "call_s3", call_s3)
+    return made
+
+
 @pytest.mark.parametrize("fail", [Boom("source"), KeyboardInterrupt()], ids=["error", "ctrl-c"])
-@pytest.mark.parametrize("name", ["new.jsonl", "new.jsonl.gz"])
+@pytest.mark.parametrize(("name", "parts"), [("new.jsonl", 2), ("new.jsonl.gz", 0)])
 def test_s3_failure_after_n_records(
-    s3: Server, bucket: str, fail: BaseException, name: str
+    s3: Server, bucket: str, calls: Calls, fail: BaseException, name: str, parts: int
 ) -> None:
-    """Fails after 12 MB of records (two parts uploaded): no object, no open upload."""
+    """Fails after 12 MB of records (two parts uploaded; compressed, none yet): the
+    upload is aborted, no object appears, no upload is left open."""
     with pytest.raises(type(fail)):
         streamjson.dump_lines(
             records(60_000, fail, size=180), f"s3://{bucket}/{name}", storage_options=s3.storage_options
         )
+    assert calls == ["create_multipart_upload"] + ["upload_part"] * parts + [
+        "abort_multipart_upload"
+    ]
     assert get(s3, bucket, name) is None
     assert open_uploads(s3, bucket) == []
 
@@ -314,24 +344,26 @@ def test_s3_failure_keeps_the_old_object(s3: Server, bucket: str) -> None:
     assert open_uploads(s3, bucket) == []
 
 
-def test_s3_failed_completion_is_a_failure(
-    s3: Server, bucket: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_s3_failed_completion_is_a_failure(s3: Server, bucket: str, calls: Calls) -> None:
     """The network fails on CompleteMultipartUpload: an error, the upload aborted."""
-    from s3fs import S3FileSystem
-
-    real = S3FileSystem.call_s3
-
-    def call_s3(self: Any, method: str, *args: Any, **kwargs: Any) -> Any:
-        if method == "complete_multipart_upload":
-            raise ConnectionResetError("the network failed")
-        return real(self, method, *args, **kwargs)
-
-    monkeypatch.setattr(S3FileSystem, "call_s3", call_s3)
+    calls.fail["complete_multipart_upload"] = ConnectionResetError("the network failed")
     with pytest.raises(ConnectionResetError):
         streamjson.dump([1, 2], f"s3://{bucket}/k.json", storage_options=s3.storage_options)
+    assert calls[-2:] == ["complete_multipart_upload", "abort_multipart_upload"]
     assert get(s3, bucket, "k.json") is None
     assert open_uploads(s3, bucket) == []
+
+
+def test_s3_failed_abort_is_noted(s3: Server, bucket: str, calls: Calls) -> None:
+    """The abort fails too: the first error propagates, with a note naming the upload."""
+    calls.fail["abort_multipart_upload"] = ConnectionResetError("the network failed")
+    with pytest.raises(Boom) as raised:
+        streamjson.dump(records(10, Boom()), f"s3://{bucket}/k.json", storage_options=s3.storage_options)
+    note = raised.value.__notes__[-1]  # after the JSON path the walker noted
+    assert f"of s3://{bucket}/k.json could not be aborted" in note
+    assert "AbortIncompleteMultipartUpload" in note
+    (upload,) = open_uploads(s3, bucket)
+    s3.client().abort_multipart_upload(Bucket=bucket, Key="k.json", UploadId=upload["UploadId"])
 
 
 def test_s3_missing_bucket_fails_before_reading(s3: Server) -> None:
@@ -405,24 +437,66 @@ def test_cli_missing_input_object(s3: Server, bucket: str) -> None:
     assert f"can't open 's3://{bucket}/absent.json'" in done.stderr
 
 
-@pytest.mark.slow
-def test_s3_200_mb_in_bounded_memory(s3: Server, bucket: str) -> None:
-    """200 MB through a multipart upload: the Python heap's peak stays near one part."""
-    n, size = 1_000_000, 180  # about 200 bytes a line
+def export_peaks(s3: Server, bucket: str, n: int, size: int) -> tuple[int, int | None]:
+    """Export ``n`` records to S3; the tracemalloc peak, and the rise of the peak RSS
+    over the RSS before (None where Linux's /proc/self/clear_refs cannot reset it)."""
+    rss_before = _reset_peak_rss()
     tracemalloc.start()
     try:
         streamjson.dump_lines(
-            records(n, size=size), f"s3://{bucket}/200mb.jsonl", storage_options=s3.storage_options
+            records(n, size=size), f"s3://{bucket}/{n}.jsonl", storage_options=s3.storage_options
         )
         peak = tracemalloc.get_traced_memory()[1]
     finally:
         tracemalloc.stop()
-    head = s3.client().head_object(Bucket=bucket, Key="200mb.jsonl")
-    assert head["ContentLength"] == _lines_size(n, size)
-    assert peak < 4 * MIN_PART, f"peak {peak / 2**20:.1f} MiB"
-    print(f"\n200 MB export: {head['ContentLength']} bytes, tracemalloc peak {peak / 2**20:.1f} MiB")
+    rss_rise = None if rss_before is None else _status_kib("VmHWM") * 1024 - rss_before
+    return peak, rss_rise
+
+
+def _status_kib(field: str) -> int:
+    with open("/proc/self/status") as status:
+        for line in status:
+            if line.startswith(field + ":"):
+                return int(line.split()[1])
+    raise LookupError(field)
+
+
+def _reset_peak_rss() -> int | None:
+    """Reset the peak RSS to the current one (Linux); return that, or None."""
+    try:
+        with open("/proc/self/clear_refs", "w") as clear:
+            clear.write("5")
+        return _status_kib("VmRSS") * 1024
+    except (OSError, LookupError):
+        return None
+
+
+@pytest.mark.slow
+def test_s3_200_mb_in_bounded_memory(s3: Server, bucket: str) -> None:
+    """200 MB through a multipart upload (about 40 parts) in the memory 20 MB takes.
+
+    A first small export loads s3fs and botocore; each export then creates its own
+    client (``skip_instance_cache``: about 12 MiB of botocore's service model, the
+    same whatever the size), and holds one part (5 MiB) plus the part in flight.
+    """
+    size = 180  # about 200 bytes a line
+    export_peaks(s3, bucket, 1000, size)
+    small, _ = export_peaks(s3, bucket, 100_000, size)
+    large, rss_rise = export_peaks(s3, bucket, 1_000_000, size)
+    head = s3.client().head_object(Bucket=bucket, Key="1000000.jsonl")
+    assert head["ContentLength"] == _lines_size(1_000_000, size) > 200_000_000
+    parts = int(head["ETag"].strip('"').rsplit("-", 1)[1])  # a multipart object's ETag
+    assert 2 <= parts <= -(-head["ContentLength"] // MIN_PART)  # all but the last >= 5 MiB
+    assert large < small + 2**20, f"{large / 2**20:.1f} MiB vs {small / 2**20:.1f} MiB"
+    assert large < 5 * MIN_PART, f"{large / 2**20:.1f} MiB"
+    if rss_rise is not None:
+        assert rss_rise < 10 * MIN_PART, f"{rss_rise / 2**20:.1f} MiB"
+    print(
+        f"\n{head['ContentLength']} bytes in {parts} parts: tracemalloc peak {large / 2**20:.1f} MiB "
+        f"(20 MB: {small / 2**20:.1f} MiB), peak RSS rise "
+        f"{'n/a' if rss_rise is None else f'{rss_rise / 2**20:.1f} MiB'}"
+    )
 
 
 def _lines_size(n: int, size: int) -> int:
     return sum(len(f'{{"i": {i}, "pad": "{"x" * size}"}}\n') for i in range(n))
-
