@@ -96,7 +96,7 @@ def _compressed_object(fs: Any, path: str, encoding: str) -> Iterator[Write]:
 def resolve(url: str, storage_options: StorageOptions | None) -> tuple[Any, str]:
     """The fsspec filesystem and path for ``url``; ImportError or ValueError saying why not."""
     try:
-        import fsspec  # noqa: PLC0415 - an extra, imported when a URL is used
+        import fsspec  # type: ignore[import-untyped]  # an extra, imported when a URL is used
     except ImportError:
         raise ImportError(
             f"{url!r} is a URL: writing or reading it needs fsspec (pip install "

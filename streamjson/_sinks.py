@@ -239,7 +239,7 @@ def open_sink(
     """
     codecs.lookup(encoding)  # an unknown encoding fails here, before anything is read
     if is_url(target):
-        from ._remote import url_sink  # noqa: PLC0415 - it imports this module
+        from ._remote import url_sink  # here: it imports this module
 
         return url_sink(target, encoding, storage_options)
     refuse_storage_options(target, storage_options)

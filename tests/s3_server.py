@@ -64,7 +64,7 @@ class Server:
 
     def client(self) -> Any:
         """A plain boto3 client, to look at the bucket from outside streamjson."""
-        import boto3  # noqa: PLC0415 - only where the server runs
+        import boto3
 
         return boto3.client(
             "s3",

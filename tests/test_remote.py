@@ -243,8 +243,8 @@ def get(s3: Server, bucket: str, key: str) -> bytes | None:
 
 
 def open_uploads(s3: Server, bucket: str) -> list[dict[str, Any]]:
-    uploads: list[dict[str, Any]] = s3.client().list_multipart_uploads(Bucket=bucket).get(
-        "Uploads", []
+    uploads: list[dict[str, Any]] = (
+        s3.client().list_multipart_uploads(Bucket=bucket).get("Uploads", [])
     )
     return uploads
 
@@ -271,16 +271,19 @@ def test_s3_multipart_export(s3: Server, bucket: str) -> None:
 
 def test_s3_compressed_keys(s3: Server, bucket: str) -> None:
     so = s3.storage_options
-    streamjson.dump_lines(records(50_000, size=100), f"s3://{bucket}/a.jsonl.gz", storage_options=so)
+    streamjson.dump_lines(
+        records(50_000, size=100), f"s3://{bucket}/a.jsonl.gz", storage_options=so
+    )
     with streamjson.ArrayWriter(f"s3://{bucket}/b.json.xz", storage_options=so) as out:
         for record in records(1000):
             out.write(record)
     import lzma
 
     assert gzip.decompress(get(s3, bucket, "a.jsonl.gz") or b"") == expected_lines(50_000, 100)
-    assert lzma.decompress(get(s3, bucket, "b.json.xz") or b"") == streamjson.dumps(
-        list(records(1000))
-    ).encode()
+    assert (
+        lzma.decompress(get(s3, bucket, "b.json.xz") or b"")
+        == streamjson.dumps(list(records(1000))).encode()
+    )
 
 
 class Calls(list[str]):
@@ -318,7 +321,9 @@ def test_s3_failure_after_n_records(
     upload is aborted, no object appears, no upload is left open."""
     with pytest.raises(type(fail)):
         streamjson.dump_lines(
-            records(60_000, fail, size=180), f"s3://{bucket}/{name}", storage_options=s3.storage_options
+            records(60_000, fail, size=180),
+            f"s3://{bucket}/{name}",
+            storage_options=s3.storage_options,
         )
     assert calls == ["create_multipart_upload"] + ["upload_part"] * parts + [
         "abort_multipart_upload"
@@ -331,7 +336,9 @@ def test_s3_failure_keeps_the_old_object(s3: Server, bucket: str) -> None:
     s3.client().put_object(Bucket=bucket, Key="k.json", Body=b"old")
     so = s3.storage_options
     with pytest.raises(Boom):
-        streamjson.dump(records(60_000, Boom(), size=180), f"s3://{bucket}/k.json", storage_options=so)
+        streamjson.dump(
+            records(60_000, Boom(), size=180), f"s3://{bucket}/k.json", storage_options=so
+        )
     with pytest.raises(Boom), streamjson.LinesWriter(f"s3://{bucket}/k.json", storage_options=so):
         raise Boom
     writer = streamjson.ArrayWriter(f"s3://{bucket}/k.json", storage_options=so)
@@ -358,7 +365,9 @@ def test_s3_failed_abort_is_noted(s3: Server, bucket: str, calls: Calls) -> None
     """The abort fails too: the first error propagates, with a note naming the upload."""
     calls.fail["abort_multipart_upload"] = ConnectionResetError("the network failed")
     with pytest.raises(Boom) as raised:
-        streamjson.dump(records(10, Boom()), f"s3://{bucket}/k.json", storage_options=s3.storage_options)
+        streamjson.dump(
+            records(10, Boom()), f"s3://{bucket}/k.json", storage_options=s3.storage_options
+        )
     note = raised.value.__notes__[-1]  # after the JSON path the walker noted
     assert f"of s3://{bucket}/k.json could not be aborted" in note
     assert "AbortIncompleteMultipartUpload" in note
@@ -369,18 +378,22 @@ def test_s3_failed_abort_is_noted(s3: Server, bucket: str, calls: Calls) -> None
 def test_s3_missing_bucket_fails_before_reading(s3: Server) -> None:
     source = Untouched()
     with pytest.raises(FileNotFoundError):
-        streamjson.dump(source, "s3://no-such-bucket-here/k.json", storage_options=s3.storage_options)
+        streamjson.dump(
+            source, "s3://no-such-bucket-here/k.json", storage_options=s3.storage_options
+        )
     assert not source.read
 
 
 def test_s3_concurrent_exports(s3: Server, bucket: str) -> None:
-    """Four threads export to four keys at once, one of them failing half way."""
+    """Four threads export to four keys at once, one of them failing half way; they
+    share one filesystem (fsspec's instance cache), as a user's threads do."""
+    shared = {k: v for k, v in s3.storage_options.items() if k != "skip_instance_cache"}
 
     def export(n: int) -> None:
         streamjson.dump_lines(
             records(30_000, Boom() if n == 3 else None, size=180),
             f"s3://{bucket}/part-{n}.jsonl",
-            storage_options=s3.storage_options,
+            storage_options=shared,
         )
 
     with ThreadPoolExecutor(4) as pool:
@@ -492,8 +505,8 @@ def test_s3_200_mb_in_bounded_memory(s3: Server, bucket: str) -> None:
     if rss_rise is not None:
         assert rss_rise < 10 * MIN_PART, f"{rss_rise / 2**20:.1f} MiB"
     print(
-        f"\n{head['ContentLength']} bytes in {parts} parts: tracemalloc peak {large / 2**20:.1f} MiB "
-        f"(20 MB: {small / 2**20:.1f} MiB), peak RSS rise "
+        f"\n{head['ContentLength']} bytes in {parts} parts: "
+        f"tracemalloc peak {large / 2**20:.1f} MiB (20 MB: {small / 2**20:.1f} MiB), peak RSS rise "
         f"{'n/a' if rss_rise is None else f'{rss_rise / 2**20:.1f} MiB'}"
     )
 
