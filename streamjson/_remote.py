@@ -141,11 +141,13 @@ def part_size(number: int) -> int:
 class MultipartUpload:
     """One S3 object written through a multipart upload started here (s3fs's ``call_s3``).
 
-    Bytes are gathered until a part is full (:func:`part_size`), then uploaded, so
-    memory holds about one part. :meth:`complete` uploads the rest and completes
-    the upload; :meth:`abort` aborts it, dropping every part. Starting the upload
-    is the target's check: a missing bucket or a key this client may not write
-    fails here, as an OSError from s3fs, before anything is read.
+    Bytes are gathered until a part is full, then uploaded, so memory holds one
+    part; every part but the last is exactly :func:`part_size` bytes. :meth:`complete`
+    uploads the rest and completes the upload; :meth:`abort` aborts it, dropping
+    every part. Starting the upload is the target's check: a missing bucket or a key
+    this client may not write fails here, as an OSError from s3fs, before anything
+    is read. Parts are sent by the thread that writes: the compression thread for
+    a compressed key, else the caller's.
     """
 
     def __init__(self, fs: Any, path: str) -> None:
@@ -160,11 +162,18 @@ class MultipartUpload:
         self._id: str | None = self._call("create_multipart_upload", **self._where)["UploadId"]
 
     def write(self, data: Any) -> int:
-        """Take ``data`` (bytes-like); upload a part once one is full. Returns its size."""
-        self._buffer.write(data)
-        if self._buffer.tell() >= part_size(len(self._parts) + 1):
-            self._upload_part()
+        """Take ``data`` (bytes-like); upload each part it fills. Returns its size."""
+        view = memoryview(data).cast("B")
+        while view:
+            room = self._part_size() - self._buffer.tell()
+            self._buffer.write(view[:room])
+            view = view[room:]
+            if self._buffer.tell() == self._part_size():
+                self._upload_part()
         return memoryview(data).nbytes
+
+    def _part_size(self) -> int:
+        return part_size(len(self._parts) + 1)
 
     def flush(self) -> None:
         """Nothing: parts go when they are full, the rest on :meth:`complete`."""
@@ -179,7 +188,7 @@ class MultipartUpload:
             if not self._parts and not self._buffer.tell():
                 self._abort_upload()
                 self._call("put_object", Body=b"", **self._where)
-                self._fs.invalidate_cache(self._where["Bucket"])
+                self._fs.invalidate_cache(self._name())
                 return
             self._upload_part()
         done = self._call(
@@ -191,7 +200,7 @@ class MultipartUpload:
         if not done.get("ETag"):
             raise OSError(f"S3 did not confirm the upload of s3://{self._name()}: {done!r}")
         self._id = None
-        self._fs.invalidate_cache(self._where["Bucket"])
+        self._fs.invalidate_cache(self._name())
 
     def abort(self, exc: BaseException) -> None:
         """Abort the upload, dropping its parts; a failure to do so is noted on ``exc``."""
@@ -216,7 +225,8 @@ class MultipartUpload:
             "upload_part", UploadId=self._id, PartNumber=number, Body=body, **self._where
         )
         part = {"PartNumber": number, "ETag": out["ETag"]}
-        part.update({k: v for k, v in out.items() if k.startswith("Checksum") and v})
+        if out.get("ChecksumSHA256"):  # as s3fs does: asked for by s3_additional_kwargs
+            part["ChecksumSHA256"] = out["ChecksumSHA256"]
         self._parts.append(part)
 
     def _abort_upload(self) -> None:

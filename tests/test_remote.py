@@ -259,12 +259,19 @@ def test_s3_small_and_empty_objects(s3: Server, bucket: str) -> None:
 
 
 def test_s3_multipart_export(s3: Server, bucket: str) -> None:
-    """12 MB: three parts (two of 5 MiB, the rest), the bytes exactly dumps_lines'."""
+    """12 MB: three parts, two of exactly 5 MiB and the rest; the bytes exactly
+    dumps_lines'."""
     streamjson.dump_lines(
         records(60_000, size=180), f"s3://{bucket}/big.jsonl", storage_options=s3.storage_options
     )
-    head = s3.client().head_object(Bucket=bucket, Key="big.jsonl")
-    assert head["ETag"].strip('"').endswith("-3")  # a multipart object of 3 parts
+    client = s3.client()
+    sizes = [
+        client.head_object(Bucket=bucket, Key="big.jsonl", PartNumber=n)["ContentLength"]
+        for n in (1, 2, 3)
+    ]
+    assert sizes[:2] == [MIN_PART, MIN_PART]
+    assert sum(sizes) == len(expected_lines(60_000, size=180))
+    assert client.head_object(Bucket=bucket, Key="big.jsonl", PartNumber=1)["PartsCount"] == 3
     assert get(s3, bucket, "big.jsonl") == expected_lines(60_000, size=180)
     assert open_uploads(s3, bucket) == []
 
@@ -351,13 +358,21 @@ def test_s3_failure_keeps_the_old_object(s3: Server, bucket: str) -> None:
     assert open_uploads(s3, bucket) == []
 
 
-def test_s3_failed_completion_is_a_failure(s3: Server, bucket: str, calls: Calls) -> None:
-    """The network fails on CompleteMultipartUpload: an error, the upload aborted."""
-    calls.fail["complete_multipart_upload"] = ConnectionResetError("the network failed")
-    with pytest.raises(ConnectionResetError):
-        streamjson.dump([1, 2], f"s3://{bucket}/k.json", storage_options=s3.storage_options)
-    assert calls[-2:] == ["complete_multipart_upload", "abort_multipart_upload"]
-    assert get(s3, bucket, "k.json") is None
+@pytest.mark.parametrize(
+    "fail", [ConnectionResetError("the network failed"), KeyboardInterrupt()], ids=repr
+)
+@pytest.mark.parametrize("method", ["upload_part", "complete_multipart_upload"])
+def test_s3_failed_call_aborts(
+    s3: Server, bucket: str, calls: Calls, method: str, fail: BaseException
+) -> None:
+    """The network fails (or Ctrl-C comes) on a part or on CompleteMultipartUpload:
+    the error propagates, the upload is aborted, no object appears."""
+    s3.client().put_object(Bucket=bucket, Key="k.json", Body=b"old")
+    calls.fail[method] = fail
+    with pytest.raises(type(fail)):
+        streamjson.dump(records(1000), f"s3://{bucket}/k.json", storage_options=s3.storage_options)
+    assert calls[-2:] == [method, "abort_multipart_upload"]
+    assert get(s3, bucket, "k.json") == b"old"
     assert open_uploads(s3, bucket) == []
 
 
