@@ -17,6 +17,8 @@ exception (Ctrl-C included), as a local path is:
 
 from __future__ import annotations
 
+import asyncio
+import concurrent.futures
 import contextlib
 import errno
 import io
@@ -154,7 +156,6 @@ class MultipartUpload:
         bucket, key, _version = fs.split_path(path)
         if not key or key.endswith("/"):
             raise IsADirectoryError(errno.EISDIR, "not an object key", f"s3://{path}")
-        self._call: Callable[..., dict[str, Any]] = fs.call_s3
         self._fs = fs
         self._where = {"Bucket": bucket, "Key": key}
         self._buffer = io.BytesIO()  # a file: aiohttp sends it without blocking its loop
@@ -228,6 +229,23 @@ class MultipartUpload:
         if out.get("ChecksumSHA256"):  # as s3fs does: asked for by s3_additional_kwargs
             part["ChecksumSHA256"] = out["ChecksumSHA256"]
         self._parts.append(part)
+
+    def _call(self, method: str, **kwargs: Any) -> dict[str, Any]:
+        """s3fs's ``_call_s3(method, **kwargs)`` (its retries and errors), run on its loop.
+
+        If waiting is interrupted (Ctrl-C), the request is cancelled, and over, before
+        the interruption propagates: no part still arrives once the abort is sent.
+        """
+        future = asyncio.run_coroutine_threadsafe(
+            self._fs._call_s3(method, **kwargs), self._fs.loop
+        )
+        try:
+            result: dict[str, Any] = future.result()
+        except BaseException:
+            future.cancel()
+            concurrent.futures.wait([future])
+            raise
+        return result
 
     def _abort_upload(self) -> None:
         if self._id is not None:

@@ -8,12 +8,15 @@ upload is left open. Each test has a bucket of its own.
 
 from __future__ import annotations
 
+import asyncio
 import gzip
 import json
 import os
 import secrets
+import signal
 import subprocess
 import sys
+import threading
 import tracemalloc
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
@@ -295,11 +298,16 @@ def test_s3_compressed_keys(s3: Server, bucket: str) -> None:
 
 class Calls(list[str]):
     """The S3 operations s3fs is asked for, in order; each reaches the server unless
-    ``fail`` names it (then the exception given is raised instead, as the network would)."""
+    ``fail`` names it (then the exception given is raised instead, as the network
+    would), after ``delay`` seconds if ``delay`` names it (``waiting`` is set then).
+    ``cancelled`` lists the operations cancelled while they waited."""
 
     def __init__(self) -> None:
         super().__init__()
         self.fail: dict[str, BaseException] = {}
+        self.delay: dict[str, float] = {}
+        self.cancelled: list[str] = []
+        self.waiting = threading.Event()
 
 
 @pytest.fixture
@@ -307,15 +315,22 @@ def calls(monkeypatch: pytest.MonkeyPatch) -> Calls:
     from s3fs import S3FileSystem
 
     made = Calls()
-    real = S3FileSystem.call_s3
+    real = S3FileSystem._call_s3
 
-    def call_s3(self: Any, method: str, *args: Any, **kwargs: Any) -> Any:
+    async def call_s3(self: Any, method: str, *args: Any, **kwargs: Any) -> Any:
         made.append(method)
+        if method in made.delay:
+            made.waiting.set()
+        try:
+            await asyncio.sleep(made.delay.get(method, 0))
+        except asyncio.CancelledError:
+            made.cancelled.append(method)
+            raise
         if method in made.fail:
             raise made.fail[method]
-        return real(self, method, *args, **kwargs)
+        return await real(self, method, *args, **kwargs)
 
-    monkeypatch.setattr(S3FileSystem, "call_s3", call_s3)
+    monkeypatch.setattr(S3FileSystem, "_call_s3", call_s3)
     return made
 
 
@@ -358,20 +373,48 @@ def test_s3_failure_keeps_the_old_object(s3: Server, bucket: str) -> None:
     assert open_uploads(s3, bucket) == []
 
 
-@pytest.mark.parametrize(
-    "fail", [ConnectionResetError("the network failed"), KeyboardInterrupt()], ids=repr
-)
 @pytest.mark.parametrize("method", ["upload_part", "complete_multipart_upload"])
-def test_s3_failed_call_aborts(
-    s3: Server, bucket: str, calls: Calls, method: str, fail: BaseException
-) -> None:
-    """The network fails (or Ctrl-C comes) on a part or on CompleteMultipartUpload:
-    the error propagates, the upload is aborted, no object appears."""
+def test_s3_failed_call_aborts(s3: Server, bucket: str, calls: Calls, method: str) -> None:
+    """The network fails on a part or on CompleteMultipartUpload: the error
+    propagates, the upload is aborted, the old object stays."""
     s3.client().put_object(Bucket=bucket, Key="k.json", Body=b"old")
-    calls.fail[method] = fail
-    with pytest.raises(type(fail)):
+    calls.fail[method] = ConnectionResetError("the network failed")
+    with pytest.raises(ConnectionResetError):
         streamjson.dump(records(1000), f"s3://{bucket}/k.json", storage_options=s3.storage_options)
     assert calls[-2:] == [method, "abort_multipart_upload"]
+    assert get(s3, bucket, "k.json") == b"old"
+    assert open_uploads(s3, bucket) == []
+
+
+@pytest.mark.parametrize(
+    ("method", "n"), [("upload_part", 30_000), ("complete_multipart_upload", 10)]
+)
+def test_s3_ctrl_c_while_waiting_for_s3(
+    s3: Server, bucket: str, calls: Calls, method: str, n: int
+) -> None:
+    """Ctrl-C (a real SIGINT) while a part is on its way, or the completion: the
+    request is cancelled before the abort is sent, so no part can arrive after it."""
+    s3.client().put_object(Bucket=bucket, Key="k.json", Body=b"old")
+    calls.delay[method] = 30
+    main = threading.main_thread().ident
+    assert main is not None and threading.get_ident() == main
+
+    def ctrl_c() -> None:
+        if calls.waiting.wait(60):
+            signal.pthread_kill(main, signal.SIGINT)
+
+    sender = threading.Thread(target=ctrl_c)
+    sender.start()
+    try:
+        with pytest.raises(KeyboardInterrupt):
+            streamjson.dump(
+                records(n, size=180), f"s3://{bucket}/k.json", storage_options=s3.storage_options
+            )
+    finally:
+        calls.waiting.set()
+        sender.join()
+    assert calls[-2:] == [method, "abort_multipart_upload"]
+    assert calls.cancelled == [method]
     assert get(s3, bucket, "k.json") == b"old"
     assert open_uploads(s3, bucket) == []
 
