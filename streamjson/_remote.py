@@ -22,8 +22,10 @@ import concurrent.futures
 import contextlib
 import errno
 import io
+import os
 import posixpath
 import secrets
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from typing import IO, Any, Protocol
 
@@ -58,7 +60,7 @@ class BinaryWriter(Protocol):
 
 
 def open_committed(
-    target: str | bytes | Any, storage_options: StorageOptions | None = None
+    target: str | bytes | os.PathLike[Any], storage_options: StorageOptions | None = None
 ) -> contextlib.AbstractContextManager[BinaryWriter]:
     """A binary file for ``target``, a local path or a URL, committed only on a clean exit.
 
@@ -125,7 +127,7 @@ def committed_object(fs: Any, path: str) -> contextlib.AbstractContextManager[Bi
     """:func:`open_committed` for ``path`` in the fsspec filesystem ``fs``."""
     if "file" in _protocols(fs) or "local" in _protocols(fs):
         return committed_file(path)
-    if "s3" in _protocols(fs):
+    if "s3" in _protocols(fs) and hasattr(fs, "_call_s3"):  # s3fs
         return _multipart(fs, path)
     return _moved(fs, path)
 
@@ -236,16 +238,37 @@ class MultipartUpload:
         If waiting is interrupted (Ctrl-C), the request is cancelled, and over, before
         the interruption propagates: no part still arrives once the abort is sent.
         """
-        future = asyncio.run_coroutine_threadsafe(
-            self._fs._call_s3(method, **kwargs), self._fs.loop
-        )
+        loop = self._fs.loop
+        result: concurrent.futures.Future[dict[str, Any]] = concurrent.futures.Future()
+        over = threading.Event()
+        tasks: list[asyncio.Task[dict[str, Any]]] = []
+
+        def finish(task: asyncio.Task[dict[str, Any]]) -> None:
+            if task.cancelled():
+                result.cancel()
+            elif task.exception() is not None:
+                result.set_exception(task.exception())
+            else:
+                result.set_result(task.result())
+            over.set()
+
+        def start() -> None:
+            tasks.append(loop.create_task(self._fs._call_s3(method, **kwargs)))
+            tasks[0].add_done_callback(finish)
+
+        def cancel() -> None:  # runs after start(), if start() was scheduled at all
+            if tasks:
+                tasks[0].cancel()
+            else:
+                over.set()
+
         try:
-            result: dict[str, Any] = future.result()
+            loop.call_soon_threadsafe(start)
+            return result.result()
         except BaseException:
-            future.cancel()
-            concurrent.futures.wait([future])
+            loop.call_soon_threadsafe(cancel)
+            over.wait()
             raise
-        return result
 
     def _abort_upload(self) -> None:
         if self._id is not None:
