@@ -147,14 +147,13 @@ def _partitions(collection: Any) -> tuple[list[Any], bool]:
     )
 
 
-def _dataframe_type() -> type | None:
+def _dataframe_type() -> Any:
     """``dask.dataframe.DataFrame``, or None where dask's dataframe needs are missing."""
     try:
         import dask.dataframe
     except ImportError:  # pandas or pyarrow missing: then no DataFrame was given either
         return None
-    frame: type = dask.dataframe.DataFrame
-    return frame
+    return dask.dataframe.DataFrame
 
 
 def _client() -> Any:
@@ -179,11 +178,11 @@ def _write_shards(
     Every partition is waited for, failed or not, so no worker writes a shard after
     this returns or raises. The first failing partition's error is raised, with a note.
     """
-    import dask
     import distributed
+    from dask.delayed import delayed
 
     token = secrets.token_hex(8)
-    write = dask.delayed(_write_shard, pure=False)
+    write = delayed(_write_shard, pure=False)
     tasks = [
         write(part, shard, *how, dask_key_name=f"streamjson-shard-{token}-{i}")
         for i, (part, shard) in enumerate(zip(parts, shards, strict=True))
@@ -225,7 +224,7 @@ def _items(part: Any, rows: bool) -> Iterable[Any] | None:
     if rows:
         return extended(part) if len(part) else None
     if isinstance(part, Sized):
-        return part if len(part) else None
+        return None if not len(part) else part  # type: ignore[return-value]
     items = iter(part)
     first = next(items, _NOTHING)
     return None if first is _NOTHING else chain((first,), items)
