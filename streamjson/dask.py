@@ -17,6 +17,7 @@ cleans up, which Dask's local schedulers cannot promise.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import io
 import os
 import re
@@ -103,7 +104,7 @@ def _export(
     lines: bool,
 ) -> None:
     """Check everything, encode every partition into its shard, join the shards."""
-    parts, rows = _partitions(collection)
+    bag, rows = _as_bag(collection)
     kw = dict(json_options)
     if rows and kw.get("default") is None:
         kw["default"] = extended
@@ -121,27 +122,26 @@ def _export(
         empty = EMPTY_ARRAY
     client = _client()
     name = _name(target)
-    compress = compressor(name)
-    suffix = os.path.splitext(os.path.basename(name))[1] if compress is not None else ".json"
+    suffix = os.path.splitext(os.path.basename(name))[1] if compressor(name) else ".json"
     with _committed(target, storage_options) as out:
         folder = _shard_folder(target)
         try:
-            shards = [os.path.join(folder, f"{i:06d}{suffix}") for i in range(len(parts))]
-            written = _write_shards(client, parts, shards, (kw, fast, lines, rows))
-            _join(out, _Pieces(name), written, (open_, sep, end) if written else (empty, "", ""))
+            job = _Job(folder, suffix, kw, fast, lines, rows, secrets.token_hex(16))
+            shards = _write_shards(client, bag, job)
+            _join(out, _Pieces(name), shards, (open_, sep, end) if shards else (empty, "", ""))
         finally:
             shutil.rmtree(folder, ignore_errors=True)
 
 
-def _partitions(collection: Any) -> tuple[list[Any], bool]:
-    """One ``Delayed`` per partition, and whether they hold DataFrame rows."""
+def _as_bag(collection: Any) -> tuple[Any, bool]:
+    """``collection`` as a Bag, and whether its partitions are DataFrames (of rows)."""
     import dask.bag
 
     if isinstance(collection, dask.bag.Bag):
-        return list(collection.to_delayed()), False
+        return collection, False
     frame = _dataframe_type()
     if frame is not None and isinstance(collection, frame):
-        return list(collection.to_delayed()), True
+        return collection.to_bag(format="frame"), True  # each partition as it is
     raise TypeError(
         f"expected a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}"
     )
@@ -170,53 +170,61 @@ def _client() -> Any:
         ) from None
 
 
-def _write_shards(
-    client: Any, parts: list[Any], shards: list[str], how: tuple[dict[str, Any], bool, bool, bool]
-) -> list[str]:
-    """Encode each partition into its shard on the workers; the shards written, in order.
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What a worker needs to write a shard: an object Dask passes on as it is."""
+
+    folder: str
+    suffix: str  # the target's, so that a shard is compressed as the target is
+    kw: dict[str, Any]
+    fast: bool
+    lines: bool
+    rows: bool
+    token: str  # this call's own, so that Dask never takes one call's tasks for another's
+
+    def __dask_tokenize__(self) -> str:
+        return self.token
+
+
+def _write_shards(client: Any, bag: Any, job: _Job) -> list[str]:
+    """Encode each partition of ``bag`` into its shard on the workers; the shards
+    written, in partition order.
 
     Every partition is waited for, failed or not, so no worker writes a shard after
     this returns or raises. The first failing partition's error is raised, with a note.
     """
     import distributed
-    from dask.delayed import delayed
 
-    token = secrets.token_hex(8)
-    write = delayed(_write_shard, pure=False)
-    tasks = [
-        write(part, shard, *how, dask_key_name=f"streamjson-shard-{token}-{i}")
-        for i, (part, shard) in enumerate(zip(parts, shards, strict=True))
-    ]
+    tasks = bag.map_partitions(_write_shard, job, token="streamjson-shard").to_delayed()
     futures = client.compute(tasks)
     try:
         distributed.wait(futures)
-        written = []
-        for i, (future, shard) in enumerate(zip(futures, shards, strict=True)):
+        shards: list[str] = []
+        for i, future in enumerate(futures):
             try:
-                if future.result():
-                    written.append(shard)
+                shards += future.result()
             except Exception as exc:
-                add_note(exc, f"streamjson.dask: in partition {i} of {len(parts)}")
+                add_note(exc, f"streamjson.dask: in partition {i} of {len(futures)}")
                 raise
-        return written
+        return shards
     finally:
         client.cancel(futures)  # only if interrupted: the others are done by now
 
 
-def _write_shard(
-    part: Any, shard: str, kw: dict[str, Any], fast: bool, lines: bool, rows: bool
-) -> bool:
-    """On a worker: encode one partition into the file ``shard``, compressed by its
-    suffix. Returns whether it held anything (an empty partition writes no file)."""
-    items = _items(part, rows)
+def _write_shard(part: Any, job: _Job) -> list[str]:
+    """On a worker: encode one partition into a new file in ``job.folder``, compressed
+    by its suffix. Returns the file's name in a list, or no name for an empty
+    partition, which writes no file. The items are read as they are written."""
+    items = _items(part, job.rows)
     if items is None:
-        return False
-    if lines:
-        chunks = line_chunks(items, DEFAULT_CHUNK_SIZE, kw, fast=fast)
+        return []
+    if job.lines:
+        chunks = line_chunks(items, DEFAULT_CHUNK_SIZE, job.kw, fast=job.fast)
     else:
-        chunks = Walker(resolve(kw, fast=fast)).chunks(items, bare=True)
-    write_chunks(chunks, shard, "utf-8", "dump_lines_async" if lines else "dump_async")
-    return True
+        chunks = Walker(resolve(job.kw, fast=job.fast)).chunks(items, bare=True)
+    shard = os.path.join(job.folder, secrets.token_hex(8) + job.suffix)
+    write_chunks(chunks, shard, "utf-8", "dump_lines_async" if job.lines else "dump_async")
+    return [shard]
 
 
 def _items(part: Any, rows: bool) -> Iterable[Any] | None:

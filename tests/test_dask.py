@@ -225,6 +225,12 @@ def failing_in_partition_1(item: int) -> int:
     return item
 
 
+def failing_frame_at_12(df: Any) -> Any:
+    if (df["id"] == 12).any():
+        raise ZeroDivisionError("row 12")
+    return df
+
+
 @pytest.mark.parametrize("suffix", [".json", ".json.gz"])
 def test_a_failing_partition_leaves_the_old_target(
     client: Any, tmp_path: Path, suffix: str
@@ -243,11 +249,20 @@ def test_a_failing_partition_leaves_the_old_target(
     assert leftovers(tmp_path, out.name) == []
 
 
-def test_a_failing_task_before_the_encoder(client: Any, tmp_path: Path) -> None:
-    """An error in the partition's own computation names the partition too."""
+def test_a_failing_source(client: Any, tmp_path: Path) -> None:
+    """The partition's own computation fails: while the items are read (a Bag's map is
+    run as the shard is written), or in a task before (a DataFrame's partition)."""
     items = db.from_sequence(range(40), npartitions=4).map(failing_in_partition_1)
     with pytest.raises(KeyError, match="no such item") as info:
         sjd.dump_lines(items, tmp_path / "new.jsonl")
+    assert info.value.__notes__ == [
+        "streamjson: while reading the items of $",
+        "streamjson.dask: in partition 1 of 4",
+    ]
+    frame = dd.from_pandas(pd.DataFrame({"id": range(40)}), npartitions=4)
+    frame = frame.map_partitions(failing_frame_at_12)
+    with pytest.raises(ZeroDivisionError) as info:
+        sjd.dump(frame, tmp_path / "new.json")
     assert info.value.__notes__ == ["streamjson.dask: in partition 1 of 4"]
     assert leftovers(tmp_path) == []
 
