@@ -111,6 +111,7 @@ def run_dask(contender: str, n: int, partitions: int, workers: int, folder: Path
         "cpu": after["cpu"]
         - before["cpu"]
         + sum(workers_after[w]["cpu"] - workers_before[w]["cpu"] for w in workers_after),
+        "client_cpu": after["cpu"] - before["cpu"],
         "client_peak_mib": after["peak_mib"],
         "worker_peak_mib": sorted(round(w["peak_mib"]) for w in workers_after.values()),
         "bytes": size_of(out),

@@ -2,8 +2,8 @@
 
 Each partition is encoded on a worker, by streamjson's own walker under the caller's
 options, into a shard: a file of its own, compressed by the target's suffix as a
-complete stream (a gzip member, a bz2 or xz stream). Only whether the partition was
-empty travels back. The client then writes the target by concatenating bytes, never
+complete stream (a gzip member, a bz2 or xz stream). Only the shard's name travels
+back (none for an empty partition, which writes no shard). The client then writes the target by concatenating bytes, never
 by encoding again: the opening bracket, each non-empty shard in partition order with
 the separator between them, the closing bracket, each piece a compressed stream of its
 own where the target is compressed. Concatenated gzip members (and bz2 or xz streams)
@@ -269,8 +269,9 @@ class _Pieces:
         if self._compress is None:
             return data
         buffer = io.BytesIO()
-        with self._compress(buffer, self._name) as stream:
-            stream.write(data)
+        stream = self._compress(buffer, self._name)
+        stream.write(data)
+        stream.close()  # ends the stream; the buffer stays open
         return buffer.getvalue()
 
 
@@ -291,6 +292,9 @@ def _local_path(target: str | os.PathLike[str]) -> str | None:
     return None
 
 
+# The two places that say where bytes go: the target (_committed) and the shards
+# (_shard_folder). Each is one function, so that both can follow the storage's own way
+# of committing (a multipart upload, temporary objects) without changing the rest.
 @contextlib.contextmanager
 def _committed(
     target: str | os.PathLike[str], storage_options: Mapping[str, Any] | None

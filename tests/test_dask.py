@@ -122,6 +122,14 @@ def test_all_partitions_empty(client: Any, tmp_path: Path, suffix: str) -> None:
     assert read(out.read_bytes()) == b""
 
 
+def test_fast_mode(client: Any, tmp_path: Path) -> None:
+    pytest.importorskip("orjson")
+    items = [i for i in ITEMS if i != 10**30]  # orjson's integers stop at 64 bits
+    out = tmp_path / "out.json"
+    sjd.dump(bag(items, [20, 0, 28]), out, fast=True)
+    assert out.read_text() == streamjson.dumps(items, fast=True)
+
+
 def test_skipkeys(client: Any, tmp_path: Path) -> None:
     items = [{(1, 2): "skipped", "kept": 1}, {(): 0}, [{"a": {(): 1, "b": 2}}]]
     out = tmp_path / "out.json"
