@@ -3,10 +3,10 @@
 Each partition is encoded on a worker, by streamjson's own walker under the caller's
 options, into a shard: a file of its own, compressed by the target's suffix as a
 complete stream (a gzip member, a bz2 or xz stream). Only the shard's name travels
-back (none for an empty partition, which writes no shard). The client then writes the target by concatenating bytes, never
-by encoding again: the opening bracket, each non-empty shard in partition order with
-the separator between them, the closing bracket, each piece a compressed stream of its
-own where the target is compressed. Concatenated gzip members (and bz2 or xz streams)
+back (none for an empty partition, which writes no shard). The client then writes
+the target by concatenating bytes, never by encoding again: the opening bracket, each
+shard in partition order with the separator between them, the closing bracket, each
+piece a compressed stream of its own where the target is compressed. Concatenated gzip members (and bz2 or xz streams)
 are one valid file, whose text is the pieces' texts one after the other.
 
 Needs the ``dask`` extra (``pip install 'streamjson[dask]'``) and a running
