@@ -6,8 +6,9 @@ complete stream (a gzip member, a bz2 or xz stream). Only the shard's name trave
 back (none for an empty partition, which writes no shard). The client then writes
 the target by concatenating bytes, never by encoding again: the opening bracket, each
 shard in partition order with the separator between them, the closing bracket, each
-piece a compressed stream of its own where the target is compressed. Concatenated gzip members (and bz2 or xz streams)
-are one valid file, whose text is the pieces' texts one after the other.
+piece a compressed stream of its own where the target is compressed. Concatenated
+gzip members (and bz2 or xz streams) are one valid file, whose text is the pieces'
+texts one after the other.
 
 Needs the ``dask`` extra (``pip install 'streamjson[dask]'``) and a running
 ``dask.distributed`` client: the client waits for every partition to settle before it
