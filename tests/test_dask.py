@@ -16,6 +16,7 @@ import math
 import os
 import shutil
 import subprocess
+import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -193,6 +194,25 @@ def test_empty_dataframe_partitions(client: Any, tmp_path: Path) -> None:
     sjd.dump(ddf, out, indent=1)
     kept = frame[(frame["id"] < 5) | (frame["id"] >= 15)]
     assert out.read_text() == streamjson.dumps(kept, default=streamjson.extended, indent=1)
+
+
+def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
+    """The join's memory does not grow with the shards (a tracemalloc peak)."""
+    shards = []
+    for i in range(3):
+        shard = tmp_path / f"shard{i}.gz"
+        shard.write_bytes(os.urandom(8 << 20))  # what a shard holds does not matter here
+        shards.append(str(shard))
+    out = tmp_path / "out.gz"
+    with open(out, "wb") as raw:
+        tracemalloc.start()
+        try:
+            sjd._join(raw, sjd._Pieces(str(out)), shards, ("[", ", ", "]"))
+            peak = tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+    assert peak < 3 * sjd.COPY_BLOCK  # against 24 MiB of shards
+    assert out.stat().st_size > 3 * (8 << 20)
 
 
 # -- compressed targets ---------------------------------------------------------------------
