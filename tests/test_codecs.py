@@ -260,3 +260,24 @@ def test_read_errors_cover_the_loaded_backends(zstd_backend: str) -> None:
     assert len(_codecs.read_errors()) == 4  # zstd's errors only once it is loaded
     found = _codecs.codec("x.zst")
     assert found is not None and found.errors[0] in _codecs.read_errors()
+
+
+@pytest.mark.parametrize("choice", ["zlib", "isal"])
+def test_either_gzip_keeps_the_old_file_when_the_source_fails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, choice: str
+) -> None:
+    monkeypatch.setenv(_codecs.GZIP_ENV, choice)
+    path = tmp_path / "out.json.gz"
+    path.write_bytes(gzip.compress(b"old"))
+    boom = RuntimeError("source failed")
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield from records(20000)  # more than a block reaches the compressor
+        raise boom
+
+    tracker = Tracker()
+    with pytest.raises(RuntimeError) as caught:
+        streamjson.dump({"rows": tracker.gen("rows", rows())}, path)
+    assert caught.value is boom and tracker.all_closed()
+    assert gzip.decompress(path.read_bytes()) == b"old"
+    assert listing(tmp_path) == [path.name]
