@@ -27,10 +27,11 @@ from streamjson import _codecs
 from streamjson.cli import main
 from tests.helpers import records, zstd_open
 
-from .faults import Tracker, listing
+from .faults import Tracker, listing, peak_while
 
 ROWS = list(records(3000))
 LINES = "".join(json.dumps(r) + "\n" for r in ROWS)
+MIB = 1024 * 1024
 HAS_ZSTD_TOOL = shutil.which("zstd") is not None
 
 
@@ -281,3 +282,20 @@ def test_either_gzip_keeps_the_old_file_when_the_source_fails(
     assert caught.value is boom and tracker.all_closed()
     assert gzip.decompress(path.read_bytes()) == b"old"
     assert listing(tmp_path) == [path.name]
+
+
+def test_a_zstd_bomb_is_read_in_bounded_memory(zstd_backend: str) -> None:
+    """256 MiB of spaces in 8 KiB: read 64 KiB at a time, never more than a few MiB held."""
+    packer = zstandard.ZstdCompressor().compressobj()
+    packed = b"".join(packer.compress(b" " * MIB) for _ in range(256)) + packer.flush()
+    assert len(packed) < 64 * 1024
+    total = 0
+
+    def read_all() -> None:
+        nonlocal total
+        with _codecs._zstd().decompress(io.BytesIO(packed)) as f:
+            while block := f.read(64 * 1024):
+                total += len(block)
+
+    assert peak_while(read_all) < 16 * MIB
+    assert total == 256 * MIB
