@@ -8,10 +8,8 @@ and no shard behind. The cluster is started once for the module (about a second)
 
 from __future__ import annotations
 
-import bz2
 import gzip
 import json
-import lzma
 import math
 import os
 import shutil
@@ -24,7 +22,7 @@ from typing import Any
 import pytest
 
 import streamjson
-from tests.helpers import OPTION_SETS, run_example
+from tests.helpers import OPENERS, OPTION_SETS, run_example
 
 dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
@@ -218,16 +216,20 @@ def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
 # -- compressed targets ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize(
-    ("suffix", "decompress"),
-    [(".gz", gzip.decompress), (".bz2", bz2.decompress), (".xz", lzma.decompress)],
-)
-def test_compressed_targets_are_one_valid_file(
-    client: Any, tmp_path: Path, suffix: str, decompress: Callable[[bytes], bytes]
-) -> None:
+@pytest.mark.parametrize("suffix", sorted(OPENERS))
+def test_compressed_targets_are_one_valid_file(client: Any, tmp_path: Path, suffix: str) -> None:
     out = tmp_path / f"out.json{suffix}"
     sjd.dump(bag(ITEMS, LAYOUTS["empty-middle"]), out, indent="\t")
-    assert decompress(out.read_bytes()).decode() == streamjson.dumps(ITEMS, indent="\t")
+    with OPENERS[suffix](out, "rb") as f:
+        assert f.read().decode() == streamjson.dumps(ITEMS, indent="\t")
+
+
+@pytest.mark.skipif(shutil.which("zstd") is None, reason="no zstd command")
+def test_zstd_reads_the_zst_target(client: Any, tmp_path: Path) -> None:
+    out = tmp_path / "out.json.zst"
+    sjd.dump(bag(ITEMS, LAYOUTS["empty-first"]), out, sort_keys=True)
+    done = subprocess.run(["zstd", "-dc", str(out)], capture_output=True, check=True)
+    assert done.stdout.decode() == streamjson.dumps(ITEMS, sort_keys=True)
 
 
 @pytest.mark.skipif(shutil.which("zcat") is None, reason="no zcat")
