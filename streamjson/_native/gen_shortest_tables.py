@@ -1,9 +1,10 @@
 """Generate ``shortest_tables.h``, the constants of the Schubfach formatter in ``shortest.c``.
 
-Run from anywhere: ``python streamjson/_native/gen_shortest_tables.py``; it rewrites the header
-next to this script. Everything is computed with exact integer arithmetic, and every shortcut
-``shortest.c`` takes (the fixed-point logarithms, the shift ``h``) is checked here over every
-binary exponent a finite double can have, so a wrong constant fails the generator, not a sweep.
+Run from anywhere: ``python streamjson/_native/gen_shortest_tables.py [OUT]``; it rewrites the
+header next to this script, or writes OUT. Everything is computed with exact integer arithmetic,
+and every shortcut ``shortest.c`` takes (the fixed-point logarithms, the shift ``h``) is checked
+here over every binary exponent a finite double can have, so a wrong constant fails the
+generator, not a sweep.
 
 The table: for each decimal exponent ``k`` in ``[K_MIN, K_MAX]``, write ``10**-k = beta * 2**r``
 with ``2**125 <= beta < 2**126``; ``g = floor(beta) + 1`` is stored as two 64-bit halves.
@@ -14,6 +15,7 @@ doubles", 2020), whose proof covers 126-bit ``g`` with a round-to-odd product.
 from __future__ import annotations
 
 import math
+import sys
 from fractions import Fraction
 from pathlib import Path
 
@@ -46,17 +48,23 @@ def floor_log10(x: Fraction) -> int:
 def floor_log2_pow10(e: int) -> int:
     """Return ``floor(log2(10**e))``, exactly."""
     if e >= 0:
-        return (10**e).bit_length() - 1
-    return -((10**-e - 1).bit_length())  # 10**-e is never a power of two for e < 0
+        return pow10(e).bit_length() - 1
+    return -((pow10(-e) - 1).bit_length())  # 10**-e is never a power of two for e < 0
+
+
+def pow10(n: int) -> int:
+    """Return ``10**n`` for ``n >= 0``."""
+    assert n >= 0
+    return int(10**n)
 
 
 def multiplier(k: int) -> int:
-    """Return ``g = floor(beta) + 1`` where ``10**-k = beta * 2**r``, ``2**125 <= beta < 2**126``."""
+    """Return ``g = floor(beta) + 1``, ``10**-k = beta * 2**r``, ``2**125 <= beta < 2**126``."""
     r = floor_log2_pow10(-k) - 125
     if -k >= 0:
-        num, den = 10**-k, 1
+        num, den = pow10(-k), 1
     else:
-        num, den = 1, 10**k
+        num, den = 1, pow10(k)
     # beta = num / den / 2**r
     if r >= 0:
         den <<= r
@@ -67,14 +75,14 @@ def multiplier(k: int) -> int:
     return beta_floor + 1
 
 
-def main() -> None:
-    """Check every shortcut over the whole exponent range and write the header."""
+def main(out: Path) -> None:
+    """Check every shortcut over the whole exponent range and write the header to ``out``."""
     ks = []
     for q in range(Q_MIN, Q_MAX + 1):
         k = floor_log10(Fraction(2) ** q)
         assert fixed(q, LOG10_2) == k, q
         ks.append(k)
-        if q > Q_MIN:  # the only exponents where c == 2**52 has a closer lower neighbour
+        if q > Q_MIN:  # above the subnormals, c == 2**52 has a closer lower neighbour
             k3 = floor_log10(Fraction(3, 4) * Fraction(2) ** q)
             assert fixed(q, LOG10_3Q_2) == k3, q
             ks.append(k3)
@@ -112,8 +120,9 @@ def main() -> None:
             "",
             "/* (x * MUL + ADD) >> SHIFT, checked exact over the range used */",
             *(
-                f"#define SJ_{name}_{part} ({value}LL)" if part != "SHIFT" else
-                f"#define SJ_{name}_{part} {value}"
+                f"#define SJ_{name}_{part} ({value}LL)"
+                if part != "SHIFT"
+                else f"#define SJ_{name}_{part} {value}"
                 for name, spec in (
                     ("LOG10_2", LOG10_2),
                     ("LOG10_3Q_2", LOG10_3Q_2),
@@ -132,8 +141,8 @@ def main() -> None:
             "",
         ]
     )
-    Path(__file__).with_name("shortest_tables.h").write_text(text, encoding="ascii")
+    out.write_text(text, encoding="ascii")
 
 
 if __name__ == "__main__":
-    main()
+    main(Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).with_name("shortest_tables.h"))
