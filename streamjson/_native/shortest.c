@@ -8,9 +8,9 @@
  * if it does, that one is the unique shortest decimal; otherwise the shortest have
  * the length of s = floor(x * 10**-k) and the answer is s or s + 1, whichever is in
  * R, the closer if both are, s on a tie when s is even. This is the decimal Gay's
- * dtoa mode 0 gives repr(). The scaled ends are computed to 4 fractional bits times
- * a 126-bit upper approximation g of 10**-k, rounded to odd, which the paper proves
- * exact enough for every comparison below. The layout follows CPython's
+ * dtoa mode 0 gives repr(). x and R's ends are scaled in quarter units, with a
+ * 126-bit upper approximation g of 10**-k and the products rounded to odd, which the
+ * paper proves exact enough for every comparison below. The layout follows CPython's
  * format_float_short for format code 'r' (Python/pystrtod.c). */
 #include "shortest.h"
 
@@ -29,10 +29,10 @@ typedef char sj_need_arithmetic_shift[((-1LL >> 1) == -1LL) ? 1 : -1];
     ((int)(((long long)(x) * SJ_##name##_MUL + SJ_##name##_ADD) >> SJ_##name##_SHIFT))
 
 #if defined(__SIZEOF_INT128__) && !defined(SJ_SHORTEST_NO_INT128)
-typedef unsigned __int128 sj_u128;
+__extension__ typedef unsigned __int128 sj_u128;
 
 /* floor(g * cp / 2**127) with its lowest bit set when bits of weight 2**64 .. 2**126
-   of the product are not all zero (round to odd), where g = hi * 2**64 + lo. */
+   of the product are not all zero (round to odd), where g = g[0] * 2**64 + g[1]. */
 static inline uint64_t
 sj_rop(const uint64_t g[2], uint64_t cp)
 {
@@ -96,16 +96,16 @@ sj_to_decimal(uint64_t c, int q, uint64_t *f, int *e)
     if (s >= 10) {
         /* one digit fewer: the multiple of 10 in R, if there is one */
         uint64_t sp = s / 10;
-        int upin = vbl <= sp * 40;
-        int wpin = sp * 40 + 40 <= vbr;
+        uint64_t upin = vbl <= sp * 40;
+        uint64_t wpin = sp * 40 + 40 <= vbr;
         if (upin != wpin) {
             *f = sp + wpin;
             *e = k + 1;
             return;
         }
     }
-    int uin = vbl <= s << 2;
-    int win = (s << 2) + 4 <= vbr;
+    uint64_t uin = vbl <= s << 2;
+    uint64_t win = (s << 2) + 4 <= vbr;
     if (uin != win) {
         *f = s + win;
     }
@@ -117,53 +117,46 @@ sj_to_decimal(uint64_t c, int q, uint64_t *f, int *e)
     *e = k;
 }
 
-/* f without its trailing zeros, *e raised by their count; f > 0 */
-static inline uint64_t
-sj_strip_zeros(uint64_t f, int *e)
+/* Write the 2 decimal digits of v < 100 at p. */
+static inline void
+sj_write2(char *p, uint32_t v)
 {
-    if (f % 100000000 == 0) {
-        f /= 100000000;
-        *e += 8;
-        if (f % 100000000 == 0) {
-            f /= 100000000;
-            *e += 8;
-        }
-    }
-    if (f % 10000 == 0) {
-        f /= 10000;
-        *e += 4;
-    }
-    if (f % 100 == 0) {
-        f /= 100;
-        *e += 2;
-    }
-    if (f % 10 == 0) {
-        f /= 10;
-        *e += 1;
-    }
-    return f;
+    memcpy(p, SJ_DIGITS2 + 2 * v, 2);
 }
 
-/* Write the decimal digits of f (1 to 17 of them) ending just before end;
-   return how many. */
-static inline int
-sj_write_digits(uint64_t f, char *end)
+/* Write the decimal digits of f > 0 (at most 17) without its trailing zeros, ending just
+   before end; return where they start, and add the number of zeros dropped to *e. */
+static inline const char *
+sj_write_digits(uint64_t f, char *end, int *e)
 {
     char *p = end;
-    while (f >= 100) {
-        uint64_t r = f % 100;
-        f /= 100;
-        p -= 2;
-        memcpy(p, SJ_DIGITS2 + 2 * r, 2);
+    while (f >= 100000000) {
+        uint32_t lo = (uint32_t)(f % 100000000), hi4 = lo / 10000, lo4 = lo % 10000;
+        f /= 100000000;
+        if (lo == 0 && p == end) {
+            *e += 8;
+            continue;
+        }
+        p -= 8;
+        sj_write2(p, hi4 / 100);
+        sj_write2(p + 2, hi4 % 100);
+        sj_write2(p + 4, lo4 / 100);
+        sj_write2(p + 6, lo4 % 100);
     }
-    if (f >= 10) {
+    uint32_t v = (uint32_t)f;
+    while (v >= 100) {
         p -= 2;
-        memcpy(p, SJ_DIGITS2 + 2 * f, 2);
+        sj_write2(p, v % 100);
+        v /= 100;
+    }
+    if (v >= 10) {
+        p -= 2;
+        sj_write2(p, v);
     }
     else {
-        *--p = (char)('0' + f);
+        *--p = (char)('0' + v);
     }
-    return (int)(end - p);
+    return p;
 }
 
 int
@@ -189,12 +182,13 @@ sj_format_double(double x, char *buf)
     else {
         sj_to_decimal(frac | SJ_C_MIN, bexp - 1075, &f, &e);
     }
-    f = sj_strip_zeros(f, &e);
-
     char digits[20];
-    int n = sj_write_digits(f, digits + sizeof digits);
-    const char *d = digits + sizeof digits - n;
+    const char *d = sj_write_digits(f, digits + sizeof digits, &e);
+    int n = (int)(digits + sizeof digits - d);
     int decpt = n + e; /* x = 0.d1d2...dn * 10**decpt */
+    while (d[n - 1] == '0') {
+        n--; /* the first digit is not 0 */
+    }
 
     if (decpt <= -4 || decpt > 16) {
         *p++ = d[0];
