@@ -129,9 +129,9 @@ edge_classes(uint64_t scale)
             check_around(strtod(text, NULL), 64);
         }
     });
-    CLASS("the 1e16 and 1e-4 switches, +-100000 ulps", {
-        check_around(1e16, 100000);
-        check_around(1e-4, 100000);
+    CLASS("the 1e16 and 1e-4 switches, +-20000 ulps", {
+        check_around(1e16, 20000);
+        check_around(1e-4, 20000);
         check_around(1e17, 1000);
         check_around(1e-5, 1000);
     });
@@ -142,11 +142,11 @@ edge_classes(uint64_t scale)
     });
     CLASS("integers around 2^53, 2^54, 2^63, 2^64", {
         for (int p = 53; p <= 64; p++) {
-            check_around(ldexp(1.0, p), 20000);
+            check_around(ldexp(1.0, p), 5000);
         }
     });
-    CLASS("integers 0..2^20 and random up to 2^64", {
-        for (int i = 0; i <= (1 << 20); i++) {
+    CLASS("integers 0..2^17 and random up to 2^64", {
+        for (int i = 0; i <= (1 << 17); i++) {
             check((double)i);
         }
         for (uint64_t i = 0; i < scale; i++) {
@@ -202,7 +202,7 @@ edge_classes(uint64_t scale)
             for (int t = 0; t < j; t++) {
                 p10 *= 10.0;
             }
-            for (int i = 1; i <= 20000; i++) {
+            for (int i = 1; i <= 5000; i++) {
                 check(i / p10);
                 check(i * p10);
             }
