@@ -4,7 +4,7 @@
  *   sweep --bench      ns per call, sj_format_double vs PyOS_double_to_string
  *
  * The oracle is PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL), what
- * float.__repr__ calls. Every value is checked with both signs. Prints one line per
+ * float.__repr__ calls. Edge values are checked with both signs. Prints one line per
  * class, the first mismatches in full, and a last line "TOTAL checked=... mismatches=...";
  * exits 1 on any mismatch. Build and run: sh streamjson/_native/tests/run_sweep.sh. */
 #define PY_SSIZE_T_CLEAN
