@@ -33,6 +33,7 @@ from ._location import add_note
 from ._sinks import (
     Write,
     committed_file,
+    compressor,
     encoded_writer,
     is_url,
     path_name,
@@ -93,14 +94,18 @@ def url_sink(
 
 @contextlib.contextmanager
 def _compressed_object(fs: Any, path: str, encoding: str) -> Iterator[Write]:
-    with committed_object(fs, path) as raw, encoded_writer(raw, path, encoding) as write:
+    compress = compressor(path)  # a missing codec fails before the upload starts
+    with (
+        committed_object(fs, path) as raw,
+        encoded_writer(raw, compress, path, encoding) as write,
+    ):
         yield write
 
 
 def resolve(url: str, storage_options: StorageOptions | None) -> tuple[Any, str]:
     """The fsspec filesystem and path for ``url``; ImportError or ValueError saying why not."""
     try:
-        import fsspec  # type: ignore[import-untyped]  # an extra, imported when a URL is used
+        import fsspec  # an extra, imported when a URL is used
     except ImportError:
         raise ImportError(
             f"{url!r} is a URL: writing or reading it needs fsspec (pip install "

@@ -14,13 +14,10 @@ through :func:`left_after`), which writes again what a write did not take.
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import contextlib
 import enum
-import gzip
 import io
-import lzma
 import os
 import re
 import secrets
@@ -30,6 +27,7 @@ import stat
 from collections.abc import Callable, Generator, Iterator, Mapping
 from typing import IO, Any, TypeGuard, TypeVar
 
+from ._codecs import Compressed, codec
 from ._compress_thread import CompressThread
 from ._encode import refuse_async, walk
 from ._location import add_note
@@ -38,17 +36,6 @@ from ._types import Chunk, Target
 
 Write = Callable[[str], None]
 Data = TypeVar("Data", str, bytes, memoryview)
-
-GZIP_LEVEL = 6  # zlib's own default: about 3x faster than gzip.open's 9, output a few % larger
-
-# Each wraps a binary file (anything with write() and flush()); its caller closes it.
-_COMPRESSORS: dict[str, Callable[[Any, str], io.BufferedIOBase]] = {
-    ".gz": lambda raw, name: gzip.GzipFile(
-        filename=name, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
-    ),
-    ".bz2": lambda raw, name: bz2.BZ2File(raw, "wb"),
-    ".xz": lambda raw, name: lzma.LZMAFile(raw, "wb"),  # noqa: SIM115
-}
 
 
 def dump(
@@ -131,10 +118,16 @@ def path_name(target: str | bytes | os.PathLike[Any]) -> str:
     return os.fsdecode(target)
 
 
-def compressor(path: str) -> Callable[[Any, str], io.BufferedIOBase] | None:
+def compressor(path: str) -> Callable[[Any, str], Compressed] | None:
     """What compresses a file written through ``path``, chosen by the suffix of the name
-    given, not of the file a symlink leads to; None for no compression."""
-    return _COMPRESSORS.get(os.path.splitext(os.path.basename(path))[1].lower())
+    given, not of the file a symlink leads to; None for no compression.
+
+    It wraps a binary file (anything with write() and flush()), which its caller
+    closes. A codec whose package is missing is a ModuleNotFoundError naming the
+    extra to install (see :mod:`._codecs`).
+    """
+    found = codec(path)
+    return None if found is None else found.compress
 
 
 class Kind(enum.Enum):
@@ -382,20 +375,23 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
     file), through :func:`encoded_writer`. On any failure (the disk, the source, the
     encoder, Ctrl-C) nothing more is written and the first error propagates unchanged.
     """
-    with committed_file(path) as raw, encoded_writer(raw, path, encoding) as write:
+    compress = compressor(path)  # a missing codec fails before the file is touched
+    with committed_file(path) as raw, encoded_writer(raw, compress, path, encoding) as write:
         yield write
 
 
 @contextlib.contextmanager
-def encoded_writer(raw: Any, name: str, encoding: str) -> Iterator[Write]:
-    """``write(text)`` into the binary file ``raw``, compressed by the suffix of ``name``.
+def encoded_writer(
+    raw: Any, compress: Callable[[Any, str], Compressed] | None, name: str, encoding: str
+) -> Iterator[Write]:
+    """``write(text)`` into the binary file ``raw``, through ``compress`` (the
+    :func:`compressor` of ``name``: None for none).
 
     Compression runs on a :class:`CompressThread`. Leaving the block normally writes
     the compressor's trailer into ``raw``; leaving it with an exception stops the
     compressor and drops what it still holds (nothing more reaches ``raw``, which may
     be what failed). ``raw`` is neither flushed nor closed: it is the caller's.
     """
-    compress = compressor(name)
     if compress is None:
         yield file_writer(raw, raw.write, encoding)
         return

@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
             "loading the document."
         ),
         epilog=(
-            "INFILE and OUTFILE ending in .gz, .bz2 or .xz are (de)compressed; a regular "
+            "INFILE and OUTFILE ending in .gz, .bz2, .xz or .zst are (de)compressed "
+            "(.zst needs 'streamjson[zstd]' before Python 3.14); a regular "
             "OUTFILE is replaced atomically. Either may be an fsspec URL (s3://bucket/key, "
             "needs streamjson[cloud] and s3fs), configured by the environment (AWS_*, "
             "FSSPEC_S3_ENDPOINT_URL...); an object appears only if the whole output was "
