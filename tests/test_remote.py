@@ -26,9 +26,12 @@ from typing import Any
 import pytest
 
 import streamjson
+from streamjson import _codecs
+from streamjson._codecs import codec
 from streamjson._remote import MAX_PARTS, MIN_PART, open_committed, part_size
 from streamjson._sinks import is_url
 from tests.s3_server import Server, serve
+from tests.test_codecs import no_zstd
 
 fsspec = pytest.importorskip("fsspec")
 
@@ -176,14 +179,19 @@ def test_memory_every_writer(memory: tuple[Any, str]) -> None:
         array.write_all(records(100))
     with streamjson.LinesWriter(f"{url}/d.jsonl.bz2") as lines:
         lines.write_all(records(100))
+    streamjson.dump_lines(records(100), f"{url}/e.jsonl.zst")
     import bz2
 
     assert fs.cat(f"{folder}/a.json") == streamjson.dumps(list(records(100)), indent=2).encode()
     assert gzip.decompress(fs.cat(f"{folder}/b.jsonl.gz")) == expected_lines(100)
     assert fs.cat(f"{folder}/c.json") == streamjson.dumps(list(records(100))).encode()
     assert bz2.decompress(fs.cat(f"{folder}/d.jsonl.bz2")) == expected_lines(100)
+    zst = codec("e.jsonl.zst")
+    assert zst is not None
+    with fs.open(f"{folder}/e.jsonl.zst", "rb") as raw:
+        assert zst.decompress(raw).read() == expected_lines(100)
     assert sorted(fs.ls(folder, detail=False)) == [
-        f"{folder}/{n}" for n in ("a.json", "b.jsonl.gz", "c.json", "d.jsonl.bz2")
+        f"{folder}/{n}" for n in ("a.json", "b.jsonl.gz", "c.json", "d.jsonl.bz2", "e.jsonl.zst")
     ]
 
 
@@ -431,6 +439,22 @@ def test_s3_failed_abort_is_noted(s3: Server, bucket: str, calls: Calls) -> None
     assert "AbortIncompleteMultipartUpload" in note
     (upload,) = open_uploads(s3, bucket)
     s3.client().abort_multipart_upload(Bucket=bucket, Key="k.json", UploadId=upload["UploadId"])
+
+
+def test_s3_missing_codec_fails_before_the_upload(
+    s3: Server, bucket: str, calls: Calls, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    no_zstd(monkeypatch)
+    _codecs._zstd.cache_clear()  # the backend is looked for again, and not found
+    source = Untouched()
+    try:
+        with pytest.raises(ModuleNotFoundError, match="streamjson\\[zstd\\]"):
+            url = f"s3://{bucket}/k.json.zst"
+            streamjson.dump(source, url, storage_options=s3.storage_options)
+    finally:
+        _codecs._zstd.cache_clear()
+    assert not source.read
+    assert calls == []
 
 
 def test_s3_missing_bucket_fails_before_reading(s3: Server) -> None:
