@@ -17,41 +17,28 @@ cleans up, which Dask's local schedulers cannot promise.
 
 from __future__ import annotations
 
-import contextlib
 import dataclasses
 import io
 import os
-import re
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Iterable, Mapping, Sized
 from itertools import chain
-from typing import IO, Any
+from typing import Any
 
 from ._extended import extended
 from ._layout import EMPTY_ARRAY, Layout
 from ._lines import line_chunks
 from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE, resolve
-from ._sinks import (
-    _close_unflushed,
-    _create_temp,
-    _fsync_folder,
-    _keep_owner_and_mode,
-    _replaced_file,
-    _unlink,
-    compressor,
-    is_path,
-    path_name,
-    write_chunks,
-)
+from ._remote import BinaryWriter, open_committed
+from ._sinks import compressor, is_path, is_url, path_name, write_chunks
 from ._walker import Walker
 
 __all__ = ["dump", "dump_lines"]
 
 COPY_BLOCK = 1 << 20  # the client copies shards into the target this much at a time
-_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
 _NOTHING = object()
 
 
@@ -124,7 +111,7 @@ def _export(
     client = _client()
     name = _name(target)
     suffix = os.path.splitext(os.path.basename(name))[1] if compressor(name) else ".json"
-    with _committed(target, storage_options) as out:
+    with open_committed(target, storage_options) as out:
         folder = _shard_folder(target)
         try:
             job = _Job(folder, suffix, kw, fast, lines, rows, secrets.token_hex(16))
@@ -239,7 +226,9 @@ def _items(part: Any, rows: bool) -> Iterable[Any] | None:
     return None if first is _NOTHING else chain((first,), items)
 
 
-def _join(out: IO[bytes], pieces: _Pieces, shards: list[str], texts: tuple[str, str, str]) -> None:
+def _join(
+    out: BinaryWriter, pieces: _Pieces, shards: list[str], texts: tuple[str, str, str]
+) -> None:
     """Write the opening text, the shards with the separator between them, the closing
     text; a piece of text that is empty is not written (an empty document is the
     opening text alone, written even when empty: a compressed file needs a stream)."""
@@ -251,7 +240,8 @@ def _join(out: IO[bytes], pieces: _Pieces, shards: list[str], texts: tuple[str, 
         if k:
             out.write(between)
         with open(shard, "rb") as part:
-            shutil.copyfileobj(part, out, COPY_BLOCK)
+            while block := part.read(COPY_BLOCK):
+                out.write(block)
     if end:
         out.write(pieces.of(end))
 
@@ -286,68 +276,15 @@ def _name(target: str | os.PathLike[str]) -> str:
 def _local_path(target: str | os.PathLike[str]) -> str | None:
     """The local path ``target`` names (a ``file://`` URL's too), or None for other URLs."""
     name = path_name(target)
-    if not _URL.match(name):
+    if not is_url(name):
         return name
     if name.startswith("file://"):
         return name[len("file://") :]
     return None
 
 
-# The two places that say where bytes go: the target (_committed) and the shards
-# (_shard_folder). Each is one function, so that both can follow the storage's own way
-# of committing (a multipart upload, temporary objects) without changing the rest.
-@contextlib.contextmanager
-def _committed(
-    target: str | os.PathLike[str], storage_options: Mapping[str, Any] | None
-) -> Iterator[IO[bytes]]:
-    """The final target, open for raw bytes: it appears (replacing the old one) only
-    when the block exits cleanly; on an exception the old one is left as it was.
-
-    A local regular file (or a new name) is written into a temporary file beside it,
-    fsynced and renamed over it; a FIFO or device is written in place. A URL is
-    written by fsspec in a transaction, committed on a clean exit.
-    """
-    path = _local_path(target)
-    if path is None:
-        with _url_transaction(path_name(target), storage_options) as file:
-            yield file
-        return
-    if storage_options:
-        raise ValueError("storage_options are for fsspec URLs, not a local path")
-    replaced = _replaced_file(path)
-    tmp: str | None = None
-    if replaced is None:
-        raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
-    else:
-        tmp, raw = _create_temp(replaced, path)
-    try:
-        yield raw
-        raw.flush()
-        if tmp is not None:
-            os.fsync(raw.fileno())
-        raw.close()
-        if tmp is not None and replaced is not None:
-            _keep_owner_and_mode(replaced, tmp)
-            os.replace(tmp, replaced)
-    except BaseException:
-        _close_unflushed(raw)
-        if tmp is not None:
-            _unlink(tmp)
-        raise
-    if replaced is not None:
-        _fsync_folder(os.path.dirname(replaced))
-
-
-@contextlib.contextmanager
-def _url_transaction(url: str, storage_options: Mapping[str, Any] | None) -> Iterator[IO[bytes]]:
-    """``url`` opened by fsspec inside a transaction of its filesystem."""
-    import fsspec
-
-    fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
-    with fs.transaction, fs.open(path, "wb") as file:
-        yield file
-
-
+# Where the shards go; the target itself is written through _remote.open_committed
+# (renamed into place, or a multipart upload completed or aborted).
 def _shard_folder(target: str | os.PathLike[str]) -> str:
     """Make the folder the shards go to, which the workers and this client both reach.
 

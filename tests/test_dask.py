@@ -12,6 +12,7 @@ import gzip
 import json
 import math
 import os
+import secrets
 import shutil
 import subprocess
 import tracemalloc
@@ -23,6 +24,7 @@ import pytest
 
 import streamjson
 from tests.helpers import OPENERS, OPTION_SETS, run_example
+from tests.s3_server import Server, serve
 
 dask = pytest.importorskip("dask")
 db = pytest.importorskip("dask.bag")
@@ -318,7 +320,7 @@ def test_options_are_checked_before_anything_runs(client: Any, tmp_path: Path) -
         sjd.dump(items, tmp_path / "out.json", cls=Upper)
     with pytest.raises(TypeError, match=r"expected a dask\.bag\.Bag or a dask\.dataframe"):
         sjd.dump(ITEMS, tmp_path / "out.json")
-    with pytest.raises(ValueError, match="storage_options are for fsspec URLs"):
+    with pytest.raises(ValueError, match="storage_options is for URLs"):
         sjd.dump(items, tmp_path / "out.json", storage_options={"anon": True})
     assert leftovers(tmp_path) == []
 
@@ -384,3 +386,25 @@ def test_the_example_runs_end_to_end(tmp_path: Path) -> None:
     records = json.loads(gzip.decompress(out.read_bytes()))
     assert [r["id"] for r in records] == list(range(3000))
     assert leftovers(tmp_path, out.name) == []
+
+
+@pytest.fixture(scope="module")
+def s3() -> Iterator[Server]:
+    yield from serve()
+
+
+def test_s3_target_on_a_local_server(client: Any, s3: Server) -> None:
+    """Through the multipart upload of streamjson's S3 writer: the object appears whole;
+    a failing partition aborts it, leaving the old object and no open upload."""
+    bucket = f"streamjson-dask-{secrets.token_hex(4)}"
+    s3c = s3.client()
+    s3c.create_bucket(Bucket=bucket)
+    url = f"s3://{bucket}/out.json.gz"
+    sjd.dump(bag(ITEMS, LAYOUTS["empty-middle"]), url, storage_options=s3.storage_options)
+    before = s3c.get_object(Bucket=bucket, Key="out.json.gz")["Body"].read()
+    assert gzip.decompress(before).decode() == streamjson.dumps(ITEMS)
+    items = db.from_sequence(range(40), npartitions=4).map(unserializable_in_partition_2)
+    with pytest.raises(TypeError, match="not JSON serializable"):
+        sjd.dump(items, url, storage_options=s3.storage_options)
+    assert s3c.get_object(Bucket=bucket, Key="out.json.gz")["Body"].read() == before
+    assert s3c.list_multipart_uploads(Bucket=bucket).get("Uploads", []) == []
