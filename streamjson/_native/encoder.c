@@ -1,0 +1,950 @@
+/* streamjson._native: json's C encoder (Modules/_json.c's make_encoder), faster.
+ *
+ * make_encoder(markers, default, encoder, indent, key_separator, item_separator,
+ * sort_keys, skipkeys, allow_nan) takes the arguments of _json.make_encoder and
+ * its result, called as enc(o, level), gives the same text and raises the same
+ * errors as the running Python's _json, read for read: dicts read whole when the
+ * encoder starts on them (3.10, 3.11) or as it goes (3.12 on), lists by index as
+ * they stand, subclasses of str/int/float by their value, other objects through
+ * `default`, the same recursion checks and the same markers dict. Two things
+ * differ, both additions: `indent` (a str) is written natively on every version
+ * (as 3.13's _json does, at any level), and the text is built in one growing
+ * buffer (1 byte a character until a character above U+00FF needs 4) with strings
+ * escaped here when `encoder` is json's own encode_basestring(_ascii).
+ * The result is a one-element list (3.10, 3.11) or tuple (3.12 on), as _json's. */
+#define PY_SSIZE_T_CLEAN
+#include <Python.h>
+#include <math.h>
+#include <string.h>
+
+#define DICT_READ_LIVE (PY_VERSION_HEX >= 0x030C0000)
+#define NAN_MESSAGE_HAS_REPR (PY_VERSION_HEX >= 0x030C0000)
+#define RESULT_IS_TUPLE (PY_VERSION_HEX >= 0x030C0000)
+
+/* Room format_double needs; the text itself is at most 24 bytes. */
+#define FORMAT_DOUBLE_BUF 32
+
+/* float.__repr__'s text of a finite x written to buf (FORMAT_DOUBLE_BUF bytes, no
+ * NUL): its length, or -1 with an exception set. The one place floats are formatted. */
+static Py_ssize_t
+format_double(double x, char *buf)
+{
+    char *s = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
+    if (s == NULL) {
+        return -1;
+    }
+    size_t n = strlen(s);
+    memcpy(buf, s, n);
+    PyMem_Free(s);
+    return (Py_ssize_t)n;
+}
+
+/* ---- the output buffer: UCS1 until a character above U+00FF comes, then UCS4 ---- */
+
+typedef struct {
+    void *data;
+    int kind; /* PyUnicode_1BYTE_KIND or PyUnicode_4BYTE_KIND */
+    Py_ssize_t len, cap; /* in characters */
+} Buf;
+
+static int
+buf_init(Buf *b)
+{
+    b->kind = PyUnicode_1BYTE_KIND;
+    b->len = 0;
+    b->cap = 1024;
+    b->data = PyMem_Malloc((size_t)b->cap);
+    if (b->data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    return 0;
+}
+
+/* Make room for `extra` more characters. */
+static int
+buf_grow(Buf *b, Py_ssize_t extra)
+{
+    if (extra > PY_SSIZE_T_MAX / 4 - b->len) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_ssize_t cap = b->cap;
+    while (cap - b->len < extra) {
+        cap = cap > PY_SSIZE_T_MAX / 8 ? b->len + extra : cap * 2;
+    }
+    void *data = PyMem_Realloc(b->data, (size_t)cap * (size_t)b->kind);
+    if (data == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    b->data = data;
+    b->cap = cap;
+    return 0;
+}
+
+#define RESERVE(b, n) ((b)->cap - (b)->len >= (n) ? 0 : buf_grow((b), (n)))
+
+/* From UCS1 to UCS4, for a character above U+00FF. */
+static int
+buf_widen(Buf *b)
+{
+    if (b->cap > PY_SSIZE_T_MAX / 4) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    Py_UCS4 *wide = PyMem_Malloc((size_t)b->cap * 4);
+    if (wide == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    const Py_UCS1 *narrow = b->data;
+    for (Py_ssize_t i = 0; i < b->len; i++) {
+        wide[i] = narrow[i];
+    }
+    PyMem_Free(b->data);
+    b->data = wide;
+    b->kind = PyUnicode_4BYTE_KIND;
+    return 0;
+}
+
+static int
+put_ascii(Buf *b, const char *s, Py_ssize_t n)
+{
+    if (RESERVE(b, n) < 0) {
+        return -1;
+    }
+    if (b->kind == PyUnicode_1BYTE_KIND) {
+        memcpy((Py_UCS1 *)b->data + b->len, s, (size_t)n);
+    }
+    else {
+        Py_UCS4 *out = (Py_UCS4 *)b->data + b->len;
+        for (Py_ssize_t i = 0; i < n; i++) {
+            out[i] = (Py_UCS1)s[i];
+        }
+    }
+    b->len += n;
+    return 0;
+}
+
+static int
+put_char(Buf *b, char c)
+{
+    return put_ascii(b, &c, 1);
+}
+
+/* A str's characters as they are. */
+static int
+put_str(Buf *b, PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    if (b->kind == PyUnicode_1BYTE_KIND && PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND
+            && buf_widen(b) < 0) {
+        return -1;
+    }
+    if (RESERVE(b, n) < 0) {
+        return -1;
+    }
+    if (b->kind == PyUnicode_1BYTE_KIND) {
+        memcpy((Py_UCS1 *)b->data + b->len, PyUnicode_1BYTE_DATA(s), (size_t)n);
+    }
+    else if (PyUnicode_AsUCS4(s, (Py_UCS4 *)b->data + b->len, n, 0) == NULL) {
+        return -1;
+    }
+    b->len += n;
+    return 0;
+}
+
+/* The text, as the smallest str that holds it; the buffer is freed either way. */
+static PyObject *
+buf_finish(Buf *b)
+{
+    PyObject *s = PyUnicode_FromKindAndData(b->kind, b->data, b->len);
+    PyMem_Free(b->data);
+    b->data = NULL;
+    return s;
+}
+
+/* ---- strings, as json.encoder's c_encode_basestring(_ascii) write them ---- */
+
+/* Non-zero for the ASCII characters each mode escapes: controls, '"' and '\\', and
+ * with ensure_ascii DEL too (every character above '~' is escaped there). */
+static unsigned char escapes_ascii[128];
+static unsigned char escapes_unicode[128];
+
+static const char hexdigits[] = "0123456789abcdef";
+
+/* The escape of c (one json escapes) into t: its length (at most 12). */
+static int
+escape_char(Py_UCS4 c, char *t)
+{
+    t[0] = '\\';
+    switch (c) {
+    case '\\': t[1] = '\\'; return 2;
+    case '"': t[1] = '"'; return 2;
+    case '\b': t[1] = 'b'; return 2;
+    case '\f': t[1] = 'f'; return 2;
+    case '\n': t[1] = 'n'; return 2;
+    case '\r': t[1] = 'r'; return 2;
+    case '\t': t[1] = 't'; return 2;
+    }
+    int n = 0;
+    if (c >= 0x10000) {
+        Py_UCS4 hi = Py_UNICODE_HIGH_SURROGATE(c);
+        t[1] = 'u';
+        t[2] = hexdigits[(hi >> 12) & 0xf];
+        t[3] = hexdigits[(hi >> 8) & 0xf];
+        t[4] = hexdigits[(hi >> 4) & 0xf];
+        t[5] = hexdigits[hi & 0xf];
+        t[6] = '\\';
+        c = Py_UNICODE_LOW_SURROGATE(c);
+        n = 6;
+    }
+    t[n + 1] = 'u';
+    t[n + 2] = hexdigits[(c >> 12) & 0xf];
+    t[n + 3] = hexdigits[(c >> 8) & 0xf];
+    t[n + 4] = hexdigits[(c >> 4) & 0xf];
+    t[n + 5] = hexdigits[c & 0xf];
+    return n + 6;
+}
+
+/* Room kept ahead while escaping: every input character left, the closing quote,
+ * and one escape of at most 12. */
+#define ESCAPE_ROOM(left) ((left) + 13)
+
+#define ESCAPE_LOOP(IN_T, OUT_T)                                                  \
+    do {                                                                          \
+        const IN_T *src = (const IN_T *)in;                                       \
+        OUT_T *out = (OUT_T *)b->data;                                            \
+        Py_ssize_t o = b->len;                                                    \
+        out[o++] = '"';                                                           \
+        for (Py_ssize_t i = 0; i < n; i++) {                                      \
+            Py_UCS4 ch = src[i];                                                  \
+            if (ch < 128 ? !table[ch] : !ascii) {                                 \
+                out[o++] = (OUT_T)ch;                                             \
+                continue;                                                         \
+            }                                                                     \
+            if (b->cap - o < ESCAPE_ROOM(n - i)) {                                \
+                b->len = o;                                                       \
+                if (buf_grow(b, ESCAPE_ROOM(n - i)) < 0) {                        \
+                    return -1;                                                    \
+                }                                                                 \
+                out = (OUT_T *)b->data;                                           \
+            }                                                                     \
+            char t[12];                                                           \
+            int k = escape_char(ch, t);                                           \
+            for (int j = 0; j < k; j++) {                                         \
+                out[o++] = (OUT_T)t[j];                                           \
+            }                                                                     \
+        }                                                                         \
+        out[o++] = '"';                                                           \
+        b->len = o;                                                               \
+    } while (0)
+
+/* A str as json.dumps writes it, quotes included; `ascii` for ensure_ascii. */
+static int
+put_escaped(Buf *b, PyObject *s, int ascii)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int ik = PyUnicode_KIND(s);
+    const void *in = PyUnicode_DATA(s);
+    const unsigned char *table = ascii ? escapes_ascii : escapes_unicode;
+    if (!ascii && ik != PyUnicode_1BYTE_KIND && b->kind == PyUnicode_1BYTE_KIND
+            && buf_widen(b) < 0) {
+        return -1;
+    }
+    if (n > PY_SSIZE_T_MAX - 16) {
+        PyErr_SetString(PyExc_OverflowError, "string is too long to escape");
+        return -1;
+    }
+    if (RESERVE(b, ESCAPE_ROOM(n) + 1) < 0) {
+        return -1;
+    }
+    if (b->kind == PyUnicode_1BYTE_KIND) {
+        /* ascii, or a UCS1 string */
+        switch (ik) {
+        case PyUnicode_1BYTE_KIND: ESCAPE_LOOP(Py_UCS1, Py_UCS1); break;
+        case PyUnicode_2BYTE_KIND: ESCAPE_LOOP(Py_UCS2, Py_UCS1); break;
+        default: ESCAPE_LOOP(Py_UCS4, Py_UCS1); break;
+        }
+    }
+    else {
+        switch (ik) {
+        case PyUnicode_1BYTE_KIND: ESCAPE_LOOP(Py_UCS1, Py_UCS4); break;
+        case PyUnicode_2BYTE_KIND: ESCAPE_LOOP(Py_UCS2, Py_UCS4); break;
+        default: ESCAPE_LOOP(Py_UCS4, Py_UCS4); break;
+        }
+    }
+    return 0;
+}
+
+/* ---- the encoder ---- */
+
+typedef enum { CALL_ENCODER, ESCAPE_ASCII, ESCAPE_UNICODE } StrMode;
+
+typedef struct {
+    PyObject_HEAD
+    PyObject *markers; /* dict or None */
+    PyObject *defaultfn;
+    PyObject *encoder;
+    PyObject *indent; /* str or None */
+    PyObject *key_separator;
+    PyObject *item_separator;
+    int sort_keys;
+    int skipkeys;
+    int allow_nan;
+    StrMode str_mode;
+} Encoder;
+
+/* _json's own string encoders, recognised by their C function as _json does. */
+static PyCFunction json_escape_ascii;
+static PyCFunction json_escape_unicode;
+
+static int encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level);
+
+/* A newline and `level` indents, when indenting. */
+static int
+put_newline(Encoder *e, Buf *b, Py_ssize_t level)
+{
+    if (e->indent == Py_None) {
+        return 0;
+    }
+    if (put_char(b, '\n') < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < level; i++) {
+        if (put_str(b, e->indent) < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+
+static int
+put_item_separator(Encoder *e, Buf *b, Py_ssize_t level)
+{
+    if (put_str(b, e->item_separator) < 0) {
+        return -1;
+    }
+    return put_newline(e, b, level);
+}
+
+/* A str through `encoder` (json's own: escaped here). */
+static int
+put_string(Encoder *e, Buf *b, PyObject *s)
+{
+    if (e->str_mode != CALL_ENCODER) {
+        return put_escaped(b, s, e->str_mode == ESCAPE_ASCII);
+    }
+    PyObject *encoded = PyObject_CallOneArg(e->encoder, s);
+    if (encoded == NULL) {
+        return -1;
+    }
+    if (!PyUnicode_Check(encoded)) {
+        PyErr_Format(PyExc_TypeError, "encoder() must return a string, not %.80s",
+                     Py_TYPE(encoded)->tp_name);
+        Py_DECREF(encoded);
+        return -1;
+    }
+    int rv = put_str(b, encoded);
+    Py_DECREF(encoded);
+    return rv;
+}
+
+/* The text of a float (any subclass, by its C double) into buf: its length, or -1. */
+static Py_ssize_t
+float_text(Encoder *e, PyObject *o, char *buf)
+{
+    double x = PyFloat_AS_DOUBLE(o);
+    if (Py_IS_FINITE(x)) {
+        return format_double(x, buf);
+    }
+    if (!e->allow_nan) {
+#if NAN_MESSAGE_HAS_REPR
+        PyErr_Format(PyExc_ValueError,
+                     "Out of range float values are not JSON compliant: %R", o);
+#else
+        PyErr_SetString(PyExc_ValueError, "Out of range float values are not JSON compliant");
+#endif
+        return -1;
+    }
+    const char *text = x > 0 ? "Infinity" : x < 0 ? "-Infinity" : "NaN";
+    size_t n = strlen(text);
+    memcpy(buf, text, n);
+    return (Py_ssize_t)n;
+}
+
+/* The decimal text of an int (any subclass, by its value) that fits a long long into
+ * buf (24 bytes): its length; 0 when it does not fit (int.__repr__ writes it); -1. */
+static Py_ssize_t
+small_int_text(PyObject *o, char *buf)
+{
+    int overflow;
+    long long v = PyLong_AsLongLongAndOverflow(o, &overflow);
+    if (overflow) {
+        return 0;
+    }
+    if (v == -1 && PyErr_Occurred()) {
+        return -1;
+    }
+    char tmp[24];
+    char *p = tmp + sizeof(tmp);
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) {
+        *--p = '-';
+    }
+    Py_ssize_t n = tmp + sizeof(tmp) - p;
+    memcpy(buf, p, (size_t)n);
+    return n;
+}
+
+static int
+put_int(Buf *b, PyObject *o)
+{
+    char buf[24];
+    Py_ssize_t n = small_int_text(o, buf);
+    if (n < 0) {
+        return -1;
+    }
+    if (n > 0) {
+        return put_ascii(b, buf, n);
+    }
+    PyObject *text = PyLong_Type.tp_repr(o);
+    if (text == NULL) {
+        return -1;
+    }
+    int rv = put_str(b, text);
+    Py_DECREF(text);
+    return rv;
+}
+
+/* Enter a container or a value for `default` in the markers (when checking for
+ * circles): *ident is its key there, NULL when not checking. */
+static int
+markers_enter(Encoder *e, PyObject *o, PyObject **ident)
+{
+    *ident = NULL;
+    if (e->markers == Py_None) {
+        return 0;
+    }
+    PyObject *id = PyLong_FromVoidPtr(o);
+    if (id == NULL) {
+        return -1;
+    }
+    int has = PyDict_Contains(e->markers, id);
+    if (has) {
+        if (has > 0) {
+            PyErr_SetString(PyExc_ValueError, "Circular reference detected");
+        }
+        Py_DECREF(id);
+        return -1;
+    }
+    if (PyDict_SetItem(e->markers, id, o) < 0) {
+        Py_DECREF(id);
+        return -1;
+    }
+    *ident = id;
+    return 0;
+}
+
+/* Leave it (consumes ident). */
+static int
+markers_leave(Encoder *e, PyObject *ident)
+{
+    if (ident == NULL) {
+        return 0;
+    }
+    int rv = PyDict_DelItem(e->markers, ident);
+    Py_DECREF(ident);
+    return rv;
+}
+
+static int
+encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
+{
+    if (Py_SIZE(seq) == 0) {
+        return put_ascii(b, "[]", 2);
+    }
+    PyObject *ident;
+    if (markers_enter(e, seq, &ident) < 0) {
+        return -1;
+    }
+    int is_list = PyList_Check(seq);
+    if (put_char(b, '[') < 0 || put_newline(e, b, level + 1) < 0) {
+        goto bail;
+    }
+    /* the length as it stands at each step: default() may change a list */
+    for (Py_ssize_t i = 0; i < Py_SIZE(seq); i++) {
+        if (i && put_item_separator(e, b, level + 1) < 0) {
+            goto bail;
+        }
+        PyObject *item = is_list ? PyList_GET_ITEM(seq, i) : PyTuple_GET_ITEM(seq, i);
+        Py_INCREF(item);
+        int rv = encode_obj(e, b, item, level + 1);
+        Py_DECREF(item);
+        if (rv < 0) {
+            goto bail;
+        }
+    }
+    if (markers_leave(e, ident) < 0) {
+        return -1;
+    }
+    if (put_newline(e, b, level) < 0) {
+        return -1;
+    }
+    return put_char(b, ']');
+bail:
+    Py_XDECREF(ident);
+    return -1;
+}
+
+/* One key and value of a dict at `level`; *first until one is written. */
+static int
+encode_pair(Encoder *e, Buf *b, PyObject *key, PyObject *value, int *first, Py_ssize_t level)
+{
+    char buf[FORMAT_DOUBLE_BUF];
+    Py_ssize_t n = 0;
+    PyObject *keystr = NULL; /* a new reference, when the key is written from a str */
+    if (PyUnicode_Check(key)) {
+        keystr = Py_NewRef(key);
+    }
+    else if (PyFloat_Check(key)) {
+        n = float_text(e, key, buf);
+    }
+    else if (key == Py_True || key == Py_False || key == Py_None) {
+        /* before PyLong_Check: True and False are ints */
+        const char *text = key == Py_True ? "true" : key == Py_False ? "false" : "null";
+        n = (Py_ssize_t)strlen(text);
+        memcpy(buf, text, (size_t)n);
+    }
+    else if (PyLong_Check(key)) {
+        n = small_int_text(key, buf);
+        if (n == 0) {
+            keystr = PyLong_Type.tp_repr(key);
+            if (keystr == NULL) {
+                return -1;
+            }
+        }
+    }
+    else if (e->skipkeys) {
+        return 0;
+    }
+    else {
+        PyErr_Format(PyExc_TypeError, "keys must be str, int, float, bool or None, not %.100s",
+                     Py_TYPE(key)->tp_name);
+        return -1;
+    }
+    if (n < 0) {
+        return -1;
+    }
+    if (keystr == NULL && e->str_mode == CALL_ENCODER) {
+        keystr = PyUnicode_FromStringAndSize(buf, n);
+        if (keystr == NULL) {
+            return -1;
+        }
+    }
+    int rv;
+    if (*first) {
+        *first = 0;
+        rv = 0;
+    }
+    else {
+        rv = put_item_separator(e, b, level + 1);
+    }
+    if (rv == 0) {
+        if (keystr != NULL) {
+            rv = put_string(e, b, keystr);
+        }
+        else if ((rv = put_char(b, '"')) == 0 && (rv = put_ascii(b, buf, n)) == 0) {
+            rv = put_char(b, '"'); /* a number's or a constant's text needs no escapes */
+        }
+    }
+    Py_XDECREF(keystr);
+    if (rv < 0 || put_str(b, e->key_separator) < 0) {
+        return -1;
+    }
+    return encode_obj(e, b, value, level + 1);
+}
+
+/* The items of a dict as json reads them with sort_keys or for a subclass: the
+ * list of `items()`, sorted with sort_keys, each a 2-tuple. */
+static int
+encode_items(Encoder *e, Buf *b, PyObject *dct, int *first, Py_ssize_t level)
+{
+    PyObject *items = PyMapping_Items(dct);
+    if (items == NULL || (e->sort_keys && PyList_Sort(items) < 0)) {
+        Py_XDECREF(items);
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
+        PyObject *item = PyList_GET_ITEM(items, i);
+        if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
+            PyErr_SetString(PyExc_ValueError, "items must return 2-tuples");
+            Py_DECREF(items);
+            return -1;
+        }
+        if (encode_pair(e, b, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1), first,
+                        level) < 0) {
+            Py_DECREF(items);
+            return -1;
+        }
+    }
+    Py_DECREF(items);
+    return 0;
+}
+
+#if DICT_READ_LIVE
+/* An exact dict without sort_keys, read as json reads it from 3.12 on: as it stands
+ * at each step (default() may change it). */
+static int
+encode_dict_items(Encoder *e, Buf *b, PyObject *dct, int *first, Py_ssize_t level)
+{
+    Py_ssize_t pos = 0;
+    PyObject *key, *value;
+    while (PyDict_Next(dct, &pos, &key, &value)) {
+        Py_INCREF(key);
+        Py_INCREF(value);
+        int rv = encode_pair(e, b, key, value, first, level);
+        Py_DECREF(key);
+        Py_DECREF(value);
+        if (rv < 0) {
+            return -1;
+        }
+    }
+    return 0;
+}
+#else
+/* An exact dict without sort_keys, read as json reads it on 3.10 and 3.11: every
+ * item at once when it starts on the dict (PyDict_Items, without its tuples). */
+static int
+encode_dict_items(Encoder *e, Buf *b, PyObject *dct, int *first, Py_ssize_t level)
+{
+    PyObject *local[32];
+    Py_ssize_t size = PyDict_GET_SIZE(dct);
+    PyObject **pairs = local;
+    if (size > 16) {
+        pairs = PyMem_Malloc((size_t)size * 2 * sizeof(PyObject *));
+        if (pairs == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+    }
+    Py_ssize_t pos = 0, n = 0;
+    PyObject *key, *value;
+    while (n < size && PyDict_Next(dct, &pos, &key, &value)) {
+        pairs[2 * n] = Py_NewRef(key);
+        pairs[2 * n + 1] = Py_NewRef(value);
+        n++;
+    }
+    int rv = 0;
+    for (Py_ssize_t i = 0; i < n && rv == 0; i++) {
+        rv = encode_pair(e, b, pairs[2 * i], pairs[2 * i + 1], first, level);
+    }
+    for (Py_ssize_t i = 0; i < 2 * n; i++) {
+        Py_DECREF(pairs[i]);
+    }
+    if (pairs != local) {
+        PyMem_Free(pairs);
+    }
+    return rv;
+}
+#endif
+
+static int
+encode_dict(Encoder *e, Buf *b, PyObject *dct, Py_ssize_t level)
+{
+    if (PyDict_GET_SIZE(dct) == 0) {
+        return put_ascii(b, "{}", 2);
+    }
+    PyObject *ident;
+    if (markers_enter(e, dct, &ident) < 0) {
+        return -1;
+    }
+    int first = 1;
+    if (put_char(b, '{') < 0 || put_newline(e, b, level + 1) < 0) {
+        goto bail;
+    }
+    int rv = e->sort_keys || !PyDict_CheckExact(dct)
+                 ? encode_items(e, b, dct, &first, level)
+                 : encode_dict_items(e, b, dct, &first, level);
+    if (rv < 0) {
+        goto bail;
+    }
+    if (markers_leave(e, ident) < 0) {
+        return -1;
+    }
+    if (put_newline(e, b, level) < 0) {
+        return -1;
+    }
+    return put_char(b, '}');
+bail:
+    Py_XDECREF(ident);
+    return -1;
+}
+
+/* A value json does not write itself: what `default` returns for it, written instead. */
+static int
+encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
+{
+    PyObject *ident;
+    if (markers_enter(e, o, &ident) < 0) {
+        return -1;
+    }
+    PyObject *replacement = PyObject_CallOneArg(e->defaultfn, o);
+    if (replacement == NULL) {
+        Py_XDECREF(ident);
+        return -1;
+    }
+    if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
+        Py_DECREF(replacement);
+        Py_XDECREF(ident);
+        return -1;
+    }
+    int rv = encode_obj(e, b, replacement, level);
+    Py_LeaveRecursiveCall();
+    Py_DECREF(replacement);
+    if (rv < 0) {
+        Py_XDECREF(ident);
+        return -1;
+    }
+    return markers_leave(e, ident);
+}
+
+static int
+encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
+{
+    if (o == Py_None) {
+        return put_ascii(b, "null", 4);
+    }
+    if (o == Py_True) {
+        return put_ascii(b, "true", 4);
+    }
+    if (o == Py_False) {
+        return put_ascii(b, "false", 5);
+    }
+    if (PyUnicode_Check(o)) {
+        return put_string(e, b, o);
+    }
+    if (PyLong_Check(o)) {
+        return put_int(b, o);
+    }
+    if (PyFloat_Check(o)) {
+        char buf[FORMAT_DOUBLE_BUF];
+        Py_ssize_t n = float_text(e, o, buf);
+        return n < 0 ? -1 : put_ascii(b, buf, n);
+    }
+    int rv;
+    if (PyList_Check(o) || PyTuple_Check(o)) {
+        if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
+            return -1;
+        }
+        rv = encode_list(e, b, o, level);
+        Py_LeaveRecursiveCall();
+        return rv;
+    }
+    if (PyDict_Check(o)) {
+        if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
+            return -1;
+        }
+        rv = encode_dict(e, b, o, level);
+        Py_LeaveRecursiveCall();
+        return rv;
+    }
+    return encode_default(e, b, o, level);
+}
+
+static PyObject *
+encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"obj", "_current_indent_level", NULL};
+    PyObject *obj;
+    Py_ssize_t level;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:_iterencode", kwlist, &obj, &level)) {
+        return NULL;
+    }
+    Buf b;
+    if (buf_init(&b) < 0) {
+        return NULL;
+    }
+    if (encode_obj(self, &b, obj, level) < 0) {
+        PyMem_Free(b.data);
+        return NULL;
+    }
+    PyObject *text = buf_finish(&b);
+    if (text == NULL) {
+        return NULL;
+    }
+#if RESULT_IS_TUPLE
+    PyObject *result = PyTuple_New(1);
+    if (result != NULL) {
+        PyTuple_SET_ITEM(result, 0, text);
+        return result;
+    }
+#else
+    PyObject *result = PyList_New(1);
+    if (result != NULL) {
+        PyList_SET_ITEM(result, 0, text);
+        return result;
+    }
+#endif
+    Py_DECREF(text);
+    return NULL;
+}
+
+static PyObject *
+encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
+{
+    static char *kwlist[] = {"markers", "default", "encoder", "indent", "key_separator",
+                             "item_separator", "sort_keys", "skipkeys", "allow_nan", NULL};
+    PyObject *markers, *defaultfn, *encoder, *indent, *key_separator, *item_separator;
+    int sort_keys, skipkeys, allow_nan;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp:make_encoder", kwlist, &markers,
+                                     &defaultfn, &encoder, &indent, &key_separator,
+                                     &item_separator, &sort_keys, &skipkeys, &allow_nan)) {
+        return NULL;
+    }
+    if (markers != Py_None && !PyDict_Check(markers)) {
+        PyErr_Format(PyExc_TypeError, "make_encoder() argument 1 must be dict or None, not %.200s",
+                     Py_TYPE(markers)->tp_name);
+        return NULL;
+    }
+    if (indent != Py_None && !PyUnicode_Check(indent)) {
+        PyErr_Format(PyExc_TypeError, "make_encoder() argument 4 must be str or None, not %.200s",
+                     Py_TYPE(indent)->tp_name);
+        return NULL;
+    }
+    Encoder *s = (Encoder *)type->tp_alloc(type, 0);
+    if (s == NULL) {
+        return NULL;
+    }
+    s->markers = Py_NewRef(markers);
+    s->defaultfn = Py_NewRef(defaultfn);
+    s->encoder = Py_NewRef(encoder);
+    s->indent = Py_NewRef(indent);
+    s->key_separator = Py_NewRef(key_separator);
+    s->item_separator = Py_NewRef(item_separator);
+    s->sort_keys = sort_keys;
+    s->skipkeys = skipkeys;
+    s->allow_nan = allow_nan;
+    s->str_mode = CALL_ENCODER;
+    if (PyCFunction_Check(encoder)) {
+        PyCFunction f = PyCFunction_GetFunction(encoder);
+        if (f != NULL && f == json_escape_ascii) {
+            s->str_mode = ESCAPE_ASCII;
+        }
+        else if (f != NULL && f == json_escape_unicode) {
+            s->str_mode = ESCAPE_UNICODE;
+        }
+    }
+    return (PyObject *)s;
+}
+
+static int
+encoder_traverse(Encoder *self, visitproc visit, void *arg)
+{
+    Py_VISIT(self->markers);
+    Py_VISIT(self->defaultfn);
+    Py_VISIT(self->encoder);
+    Py_VISIT(self->indent);
+    Py_VISIT(self->key_separator);
+    Py_VISIT(self->item_separator);
+    return 0;
+}
+
+static int
+encoder_clear(Encoder *self)
+{
+    Py_CLEAR(self->markers);
+    Py_CLEAR(self->defaultfn);
+    Py_CLEAR(self->encoder);
+    Py_CLEAR(self->indent);
+    Py_CLEAR(self->key_separator);
+    Py_CLEAR(self->item_separator);
+    return 0;
+}
+
+static void
+encoder_dealloc(Encoder *self)
+{
+    PyObject_GC_UnTrack(self);
+    encoder_clear(self);
+    Py_TYPE(self)->tp_free((PyObject *)self);
+}
+
+PyDoc_STRVAR(encoder_doc,
+             "make_encoder(markers, default, encoder, indent, key_separator, item_separator,\n"
+             "             sort_keys, skipkeys, allow_nan)\n--\n\n"
+             "json's C encoder (_json.make_encoder): called as enc(o, level), it returns\n"
+             "the text of o as a one-element list (3.10, 3.11) or tuple (3.12 on), with\n"
+             "indent (a str or None) written on every Python version.");
+
+static PyTypeObject EncoderType = {
+    PyVarObject_HEAD_INIT(NULL, 0)
+    .tp_name = "streamjson._native.Encoder",
+    .tp_basicsize = sizeof(Encoder),
+    .tp_dealloc = (destructor)encoder_dealloc,
+    .tp_call = (ternaryfunc)encoder_call,
+    .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
+    .tp_doc = encoder_doc,
+    .tp_traverse = (traverseproc)encoder_traverse,
+    .tp_clear = (inquiry)encoder_clear,
+    .tp_new = encoder_new,
+};
+
+/* The C function behind _json.<name>, NULL when there is none. */
+static PyCFunction
+json_function(PyObject *json, const char *name)
+{
+    PyObject *f = PyObject_GetAttrString(json, name);
+    if (f == NULL) {
+        PyErr_Clear();
+        return NULL;
+    }
+    PyCFunction fn = PyCFunction_Check(f) ? PyCFunction_GetFunction(f) : NULL;
+    Py_DECREF(f);
+    return fn;
+}
+
+static struct PyModuleDef native_module = {
+    PyModuleDef_HEAD_INIT,
+    .m_name = "streamjson._native",
+    .m_doc = "json's C encoder for streamjson: the same text, written faster.",
+    .m_size = -1,
+};
+
+PyMODINIT_FUNC
+PyInit__native(void)
+{
+    for (int c = 0; c < 128; c++) {
+        int special = c < 0x20 || c == '"' || c == '\\';
+        escapes_unicode[c] = (unsigned char)special;
+        escapes_ascii[c] = (unsigned char)(special || c == 0x7f);
+    }
+    PyObject *json = PyImport_ImportModule("_json");
+    if (json == NULL) {
+        PyErr_Clear();
+    }
+    else {
+        json_escape_ascii = json_function(json, "encode_basestring_ascii");
+        json_escape_unicode = json_function(json, "encode_basestring");
+        Py_DECREF(json);
+    }
+    if (PyType_Ready(&EncoderType) < 0) {
+        return NULL;
+    }
+    PyObject *m = PyModule_Create(&native_module);
+    if (m == NULL) {
+        return NULL;
+    }
+    Py_INCREF(&EncoderType);
+    if (PyModule_AddObject(m, "make_encoder", (PyObject *)&EncoderType) < 0) {
+        Py_DECREF(&EncoderType);
+        Py_DECREF(m);
+        return NULL;
+    }
+    return m;
+}
