@@ -463,33 +463,39 @@ markers_leave(Encoder *e, PyObject *ident)
     return rv;
 }
 
+/* A list or tuple: an exact one by index as it stands at each step (default() may
+ * change a list), a subclass as the list its __iter__ gives (PySequence_Fast). */
 static int
 encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
 {
-    if (Py_SIZE(seq) == 0) {
+    PyObject *items = PySequence_Fast(seq, "_iterencode_list needs a sequence");
+    if (items == NULL) {
+        return -1;
+    }
+    if (PySequence_Fast_GET_SIZE(items) == 0) {
+        Py_DECREF(items);
         return put_ascii(b, "[]", 2);
     }
     PyObject *ident;
     if (markers_enter(e, seq, &ident) < 0) {
+        Py_DECREF(items);
         return -1;
     }
-    int is_list = PyList_Check(seq);
     if (put_char(b, '[') < 0 || put_newline(e, b, level + 1) < 0) {
         goto bail;
     }
-    /* the length as it stands at each step: default() may change a list */
-    for (Py_ssize_t i = 0; i < Py_SIZE(seq); i++) {
+    for (Py_ssize_t i = 0; i < PySequence_Fast_GET_SIZE(items); i++) {
         if (i && put_item_separator(e, b, level + 1) < 0) {
             goto bail;
         }
-        PyObject *item = is_list ? PyList_GET_ITEM(seq, i) : PyTuple_GET_ITEM(seq, i);
-        Py_INCREF(item);
+        PyObject *item = Py_NewRef(PySequence_Fast_GET_ITEM(items, i));
         int rv = encode_obj(e, b, item, level + 1);
         Py_DECREF(item);
         if (rv < 0) {
             goto bail;
         }
     }
+    Py_DECREF(items);
     if (markers_leave(e, ident) < 0) {
         return -1;
     }
@@ -498,6 +504,7 @@ encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
     }
     return put_char(b, ']');
 bail:
+    Py_DECREF(items);
     Py_XDECREF(ident);
     return -1;
 }
