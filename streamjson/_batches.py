@@ -60,9 +60,7 @@ def _indents_natively() -> bool:
     """Whether the C encoder writes indented text itself (streamjson's always; json's from
     3.13 on, before which it ignores ``indent``). json's on 3.14.0 to 3.14.2 crashes when
     asked to at a level above 0 (CPython gh-140750): those keep the marker re-layout."""
-    if c_make_encoder is None or (
-        not NATIVE and (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2)
-    ):
+    if c_make_encoder is None or (not NATIVE and (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2)):
         return False
     enc = c_make_encoder(None, None, encode_basestring_ascii, " ", ":", ",", False, False, True)
     return "".join(enc([1], 0)) == "[\n 1\n]"
@@ -156,7 +154,9 @@ def _c_reads_dicts_live() -> bool:
         probe["b"] = 1
         return 0
 
-    enc = c_make_encoder(None, change, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    enc = c_make_encoder(
+        None, change, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
     return "".join(enc(probe, 0)) == '{"a": 0, "b": 1}'
 
 
@@ -263,9 +263,7 @@ class Batches:
 
     def _shapes(self, items: list[Any]) -> list[Shape | None] | None:
         opts = self.opts
-        return shapes(
-            items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
-        )
+        return shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads)
 
     def c_encoder(self) -> Callable[[Any, int], Any]:
         """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""

@@ -352,10 +352,10 @@ def _mutating(kind: str) -> tuple[Any, Callable[[Any], Any]]:
 
 
 @needs_native
-@pytest.mark.parametrize("kind", ["dict-value", "dict-add", "dict-pop", "list-append", "list-clear"])
+@pytest.mark.parametrize(
+    "kind", ["dict-value", "dict-add", "dict-pop", "list-append", "list-clear"]
+)
 def test_default_that_changes_the_document(kind: str) -> None:
-    theirs = outcome(lambda: _json.make_encoder(*encoder_args(default=_mutating(kind)[1]))(0, 0))
-    assert theirs == ("text", "0")  # the helper itself is sound
     doc, default = _mutating(kind)
     theirs = outcome(lambda: _json.make_encoder(*encoder_args(default=default))(doc, 0))
     doc, default = _mutating(kind)
