@@ -352,6 +352,23 @@ def _mutating(kind: str) -> tuple[Any, Callable[[Any], Any]]:
 
 
 @needs_native
+def test_markers_left_and_read_as_json_leaves_and_reads_them() -> None:
+    args = encoder_args()[1:]
+    for encoder in (_json.make_encoder, NATIVE):
+        inner: list[Any] = [object()]
+        doc = {"a": [1, inner]}
+        markers: dict[int, Any] = {}
+        with pytest.raises(TypeError, match="not JSON serializable"):
+            encoder(markers, *args)(doc, 0)
+        # the failure leaves the entries of what it was in: then they are circles
+        assert sorted(markers) == sorted(map(id, [doc, doc["a"], inner, inner[0]]))
+        assert {id(v) for v in markers.values()} == set(markers)
+        with pytest.raises(ValueError, match="Circular reference detected"):
+            encoder(markers, *args)([inner], 0)
+        assert "".join(encoder({id(doc): doc}, *args)([[1], {}], 0)) == "[[1], {}]"
+
+
+@needs_native
 @pytest.mark.parametrize(
     "kind", ["dict-value", "dict-add", "dict-pop", "list-append", "list-clear"]
 )

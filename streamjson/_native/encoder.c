@@ -45,11 +45,19 @@ typedef struct {
     void *data;
     int kind; /* PyUnicode_1BYTE_KIND or PyUnicode_4BYTE_KIND */
     Py_ssize_t len, cap; /* in characters */
+    /* The containers (and values for default) being written, outermost first, when
+     * checking for circles with an empty markers dict (see markers_enter). */
+    PyObject **open;
+    Py_ssize_t n_open, cap_open;
+    int use_markers_dict;
 } Buf;
 
 static int
 buf_init(Buf *b)
 {
+    b->open = NULL;
+    b->n_open = b->cap_open = 0;
+    b->use_markers_dict = 0;
     b->kind = PyUnicode_1BYTE_KIND;
     b->len = 0;
     b->cap = 1024;
@@ -422,45 +430,103 @@ put_int(Buf *b, PyObject *o)
     return rv;
 }
 
-/* Enter a container or a value for `default` in the markers (when checking for
- * circles): *ident is its key there, NULL when not checking. */
+/* Circles. json keeps the objects being written in the markers dict (id -> object),
+ * an entry added when it starts on one and removed when it is done, and leaves the
+ * entries of those it was in when an error stops it. Here they are kept on a stack
+ * (b->open: the depth is bounded by the recursion limit, so a scan is cheap) and put
+ * in the dict only on error (markers_left_behind), which leaves it as json's would
+ * be. A dict that is not empty when the call starts is used as json uses it. */
 static int
-markers_enter(Encoder *e, PyObject *o, PyObject **ident)
+markers_enter(Encoder *e, Buf *b, PyObject *o)
 {
-    *ident = NULL;
     if (e->markers == Py_None) {
+        return 0;
+    }
+    if (b->use_markers_dict) {
+        PyObject *id = PyLong_FromVoidPtr(o);
+        if (id == NULL) {
+            return -1;
+        }
+        int has = PyDict_Contains(e->markers, id);
+        if (has) {
+            if (has > 0) {
+                PyErr_SetString(PyExc_ValueError, "Circular reference detected");
+            }
+            Py_DECREF(id);
+            return -1;
+        }
+        int rv = PyDict_SetItem(e->markers, id, o);
+        Py_DECREF(id);
+        return rv;
+    }
+    for (Py_ssize_t i = 0; i < b->n_open; i++) {
+        if (b->open[i] == o) {
+            PyErr_SetString(PyExc_ValueError, "Circular reference detected");
+            return -1;
+        }
+    }
+    if (b->n_open == b->cap_open) {
+        Py_ssize_t cap = b->cap_open ? b->cap_open * 2 : 64;
+        PyObject **open = PyMem_Realloc(b->open, (size_t)cap * sizeof(PyObject *));
+        if (open == NULL) {
+            PyErr_NoMemory();
+            return -1;
+        }
+        b->open = open;
+        b->cap_open = cap;
+    }
+    b->open[b->n_open++] = Py_NewRef(o); /* as the dict's value would hold it */
+    return 0;
+}
+
+/* Done with o, the last one entered. */
+static int
+markers_leave(Encoder *e, Buf *b, PyObject *o)
+{
+    if (e->markers == Py_None) {
+        return 0;
+    }
+    if (!b->use_markers_dict) {
+        Py_DECREF(b->open[--b->n_open]);
         return 0;
     }
     PyObject *id = PyLong_FromVoidPtr(o);
     if (id == NULL) {
         return -1;
     }
-    int has = PyDict_Contains(e->markers, id);
-    if (has) {
-        if (has > 0) {
-            PyErr_SetString(PyExc_ValueError, "Circular reference detected");
-        }
-        Py_DECREF(id);
-        return -1;
-    }
-    if (PyDict_SetItem(e->markers, id, o) < 0) {
-        Py_DECREF(id);
-        return -1;
-    }
-    *ident = id;
-    return 0;
+    int rv = PyDict_DelItem(e->markers, id);
+    Py_DECREF(id);
+    return rv;
 }
 
-/* Leave it (consumes ident). */
-static int
-markers_leave(Encoder *e, PyObject *ident)
+/* After an error: the entries json's markers dict would still hold (the exception
+ * is kept; failing to add them loses only those). Empties the stack. */
+static void
+markers_left_behind(Encoder *e, Buf *b)
 {
-    if (ident == NULL) {
-        return 0;
+    if (b->n_open == 0) {
+        return;
     }
-    int rv = PyDict_DelItem(e->markers, ident);
-    Py_DECREF(ident);
-    return rv;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyObject *exc = PyErr_GetRaisedException();
+#else
+    PyObject *exc_type, *exc_value, *exc_tb;
+    PyErr_Fetch(&exc_type, &exc_value, &exc_tb);
+#endif
+    for (Py_ssize_t i = 0; i < b->n_open; i++) {
+        PyObject *id = PyLong_FromVoidPtr(b->open[i]);
+        if (id == NULL || PyDict_SetItem(e->markers, id, b->open[i]) < 0) {
+            PyErr_Clear();
+        }
+        Py_XDECREF(id);
+        Py_DECREF(b->open[i]);
+    }
+    b->n_open = 0;
+#if PY_VERSION_HEX >= 0x030C0000
+    PyErr_SetRaisedException(exc);
+#else
+    PyErr_Restore(exc_type, exc_value, exc_tb);
+#endif
 }
 
 /* A list or tuple: an exact one by index as it stands at each step (default() may
@@ -476,8 +542,7 @@ encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
         Py_DECREF(items);
         return put_ascii(b, "[]", 2);
     }
-    PyObject *ident;
-    if (markers_enter(e, seq, &ident) < 0) {
+    if (markers_enter(e, b, seq) < 0) {
         Py_DECREF(items);
         return -1;
     }
@@ -496,7 +561,7 @@ encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
         }
     }
     Py_DECREF(items);
-    if (markers_leave(e, ident) < 0) {
+    if (markers_leave(e, b, seq) < 0) {
         return -1;
     }
     if (put_newline(e, b, level) < 0) {
@@ -505,7 +570,6 @@ encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
     return put_char(b, ']');
 bail:
     Py_DECREF(items);
-    Py_XDECREF(ident);
     return -1;
 }
 
@@ -667,8 +731,7 @@ encode_dict(Encoder *e, Buf *b, PyObject *dct, Py_ssize_t level)
     if (PyDict_GET_SIZE(dct) == 0) {
         return put_ascii(b, "{}", 2);
     }
-    PyObject *ident;
-    if (markers_enter(e, dct, &ident) < 0) {
+    if (markers_enter(e, b, dct) < 0) {
         return -1;
     }
     int first = 1;
@@ -681,7 +744,7 @@ encode_dict(Encoder *e, Buf *b, PyObject *dct, Py_ssize_t level)
     if (rv < 0) {
         goto bail;
     }
-    if (markers_leave(e, ident) < 0) {
+    if (markers_leave(e, b, dct) < 0) {
         return -1;
     }
     if (put_newline(e, b, level) < 0) {
@@ -689,7 +752,6 @@ encode_dict(Encoder *e, Buf *b, PyObject *dct, Py_ssize_t level)
     }
     return put_char(b, '}');
 bail:
-    Py_XDECREF(ident);
     return -1;
 }
 
@@ -697,28 +759,24 @@ bail:
 static int
 encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 {
-    PyObject *ident;
-    if (markers_enter(e, o, &ident) < 0) {
+    if (markers_enter(e, b, o) < 0) {
         return -1;
     }
     PyObject *replacement = PyObject_CallOneArg(e->defaultfn, o);
     if (replacement == NULL) {
-        Py_XDECREF(ident);
         return -1;
     }
     if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
         Py_DECREF(replacement);
-        Py_XDECREF(ident);
         return -1;
     }
     int rv = encode_obj(e, b, replacement, level);
     Py_LeaveRecursiveCall();
     Py_DECREF(replacement);
     if (rv < 0) {
-        Py_XDECREF(ident);
         return -1;
     }
-    return markers_leave(e, ident);
+    return markers_leave(e, b, o);
 }
 
 static int
@@ -777,7 +835,13 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
     if (buf_init(&b) < 0) {
         return NULL;
     }
-    if (encode_obj(self, &b, obj, level) < 0) {
+    b.use_markers_dict = self->markers != Py_None && PyDict_GET_SIZE(self->markers) > 0;
+    int rv = encode_obj(self, &b, obj, level);
+    if (rv < 0) {
+        markers_left_behind(self, &b);
+    }
+    PyMem_Free(b.open);
+    if (rv < 0) {
         PyMem_Free(b.data);
         return NULL;
     }
