@@ -175,10 +175,10 @@ buf_finish(Buf *b)
 
 /* ---- strings, as json.encoder's c_encode_basestring(_ascii) write them ---- */
 
-/* Non-zero for the ASCII characters each mode escapes: controls, '"' and '\\', and
- * with ensure_ascii DEL too (every character above '~' is escaped there). */
-static unsigned char escapes_ascii[128];
-static unsigned char escapes_unicode[128];
+/* Non-zero for the characters up to U+00FF each mode escapes: controls, '"' and '\\',
+ * and with ensure_ascii every character above '~' (all those above U+00FF too). */
+static unsigned char escapes_ascii[256];
+static unsigned char escapes_unicode[256];
 
 static const char hexdigits[] = "0123456789abcdef";
 
@@ -228,7 +228,7 @@ escape_char(Py_UCS4 c, char *t)
         out[o++] = '"';                                                           \
         for (Py_ssize_t i = 0; i < n; i++) {                                      \
             Py_UCS4 ch = src[i];                                                  \
-            if (ch < 128 ? !table[ch] : !ascii) {                                 \
+            if (!(ch < 256 ? table[ch] : ascii)) {                                \
                 out[o++] = (OUT_T)ch;                                             \
                 continue;                                                         \
             }                                                                     \
@@ -990,10 +990,10 @@ static struct PyModuleDef native_module = {
 PyMODINIT_FUNC
 PyInit__native(void)
 {
-    for (int c = 0; c < 128; c++) {
+    for (int c = 0; c < 256; c++) {
         int special = c < 0x20 || c == '"' || c == '\\';
         escapes_unicode[c] = (unsigned char)special;
-        escapes_ascii[c] = (unsigned char)(special || c == 0x7f);
+        escapes_ascii[c] = (unsigned char)(special || c > '~');
     }
     PyObject *json = PyImport_ImportModule("_json");
     if (json == NULL) {
