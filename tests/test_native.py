@@ -11,6 +11,7 @@ from __future__ import annotations
 import enum
 import gc
 import importlib
+import itertools
 import json
 import math
 import os
@@ -302,6 +303,25 @@ HOSTILE = [
 )
 def test_hostile_values(value: Any, options: dict[str, Any]) -> None:
     assert_same(value, **options)
+
+
+KINDS = ["a", "\u00e9", "\u20ac", "\U0001f600", "\ud800"]  # each str kind, a lone surrogate
+
+
+@needs_native
+@pytest.mark.parametrize("order", list(itertools.permutations(range(len(KINDS)))))
+@pytest.mark.parametrize("ensure_ascii", [True, False])
+def test_every_order_of_character_widths(order: tuple[int, ...], ensure_ascii: bool) -> None:
+    """The buffer widens as wider characters come, from strings, keys and separators."""
+    items = [KINDS[i] * 3 for i in order]
+    value = [items, dict.fromkeys(items, 1)]
+    assert_same(value, ensure_ascii=ensure_ascii)
+    assert_same(value, ensure_ascii=ensure_ascii, separators=(KINDS[order[0]], KINDS[order[1]]))
+    for indent in (KINDS[order[0]], KINDS[order[-1]]):
+        args = encoder_args(indent=indent, ensure_ascii=ensure_ascii)
+        assert "".join(NATIVE(*args)(value, 0)) == json.dumps(
+            value, indent=indent, ensure_ascii=ensure_ascii
+        )
 
 
 @needs_native

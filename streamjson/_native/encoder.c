@@ -9,7 +9,7 @@
  * `default`, the same recursion checks and the same markers dict. Two things
  * differ, both additions: `indent` (a str) is written natively on every version
  * (as 3.13's _json does, at any level), and the text is built in one growing
- * buffer (1 byte a character until a character above U+00FF needs 4) with strings
+ * buffer (1, 2 or 4 bytes a character: as wide as the widest so far) with strings
  * escaped here when `encoder` is json's own encode_basestring(_ascii).
  * The result is a one-element list (3.10, 3.11) or tuple (3.12 on), as _json's. */
 #define PY_SSIZE_T_CLEAN
@@ -39,11 +39,11 @@ format_double(double x, char *buf)
     return (Py_ssize_t)n;
 }
 
-/* ---- the output buffer: UCS1 until a character above U+00FF comes, then UCS4 ---- */
+/* ---- the output buffer: as wide as the widest character written (1, 2, 4 bytes) ---- */
 
 typedef struct {
     void *data;
-    int kind; /* PyUnicode_1BYTE_KIND or PyUnicode_4BYTE_KIND */
+    int kind; /* PyUnicode_1BYTE_KIND, _2BYTE_ or _4BYTE_: the widest character so far */
     Py_ssize_t len, cap; /* in characters */
     /* The containers (and values for default) being written, outermost first, when
      * checking for circles with an empty markers dict (see markers_enter). */
@@ -93,26 +93,47 @@ buf_grow(Buf *b, Py_ssize_t extra)
 
 #define RESERVE(b, n) ((b)->cap - (b)->len >= (n) ? 0 : buf_grow((b), (n)))
 
-/* From UCS1 to UCS4, for a character above U+00FF. */
+/* Copy n characters of kind `from` to kind `to` (as wide or wider). */
+static void
+copy_chars(const void *src, int from, void *dst, int to, Py_ssize_t n)
+{
+    if (from == to) {
+        memcpy(dst, src, (size_t)n * (size_t)to);
+    }
+    else if (from == PyUnicode_1BYTE_KIND && to == PyUnicode_2BYTE_KIND) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            ((Py_UCS2 *)dst)[i] = ((const Py_UCS1 *)src)[i];
+        }
+    }
+    else if (from == PyUnicode_1BYTE_KIND) {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            ((Py_UCS4 *)dst)[i] = ((const Py_UCS1 *)src)[i];
+        }
+    }
+    else {
+        for (Py_ssize_t i = 0; i < n; i++) {
+            ((Py_UCS4 *)dst)[i] = ((const Py_UCS2 *)src)[i];
+        }
+    }
+}
+
+/* To a wider kind, for a character the buffer's cannot hold. */
 static int
-buf_widen(Buf *b)
+buf_widen(Buf *b, int kind)
 {
     if (b->cap > PY_SSIZE_T_MAX / 4) {
         PyErr_NoMemory();
         return -1;
     }
-    Py_UCS4 *wide = PyMem_Malloc((size_t)b->cap * 4);
+    void *wide = PyMem_Malloc((size_t)b->cap * (size_t)kind);
     if (wide == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    const Py_UCS1 *narrow = b->data;
-    for (Py_ssize_t i = 0; i < b->len; i++) {
-        wide[i] = narrow[i];
-    }
+    copy_chars(b->data, b->kind, wide, kind, b->len);
     PyMem_Free(b->data);
     b->data = wide;
-    b->kind = PyUnicode_4BYTE_KIND;
+    b->kind = kind;
     return 0;
 }
 
@@ -122,15 +143,7 @@ put_ascii(Buf *b, const char *s, Py_ssize_t n)
     if (RESERVE(b, n) < 0) {
         return -1;
     }
-    if (b->kind == PyUnicode_1BYTE_KIND) {
-        memcpy((Py_UCS1 *)b->data + b->len, s, (size_t)n);
-    }
-    else {
-        Py_UCS4 *out = (Py_UCS4 *)b->data + b->len;
-        for (Py_ssize_t i = 0; i < n; i++) {
-            out[i] = (Py_UCS1)s[i];
-        }
-    }
+    copy_chars(s, PyUnicode_1BYTE_KIND, (char *)b->data + b->len * b->kind, b->kind, n);
     b->len += n;
     return 0;
 }
@@ -146,19 +159,14 @@ static int
 put_str(Buf *b, PyObject *s)
 {
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
-    if (b->kind == PyUnicode_1BYTE_KIND && PyUnicode_KIND(s) != PyUnicode_1BYTE_KIND
-            && buf_widen(b) < 0) {
+    int sk = PyUnicode_KIND(s);
+    if (sk > b->kind && buf_widen(b, sk) < 0) {
         return -1;
     }
     if (RESERVE(b, n) < 0) {
         return -1;
     }
-    if (b->kind == PyUnicode_1BYTE_KIND) {
-        memcpy((Py_UCS1 *)b->data + b->len, PyUnicode_1BYTE_DATA(s), (size_t)n);
-    }
-    else if (PyUnicode_AsUCS4(s, (Py_UCS4 *)b->data + b->len, n, 0) == NULL) {
-        return -1;
-    }
+    copy_chars(PyUnicode_DATA(s), sk, (char *)b->data + b->len * b->kind, b->kind, n);
     b->len += n;
     return 0;
 }
@@ -257,8 +265,7 @@ put_escaped(Buf *b, PyObject *s, int ascii)
     int ik = PyUnicode_KIND(s);
     const void *in = PyUnicode_DATA(s);
     const unsigned char *table = ascii ? escapes_ascii : escapes_unicode;
-    if (!ascii && ik != PyUnicode_1BYTE_KIND && b->kind == PyUnicode_1BYTE_KIND
-            && buf_widen(b) < 0) {
+    if (!ascii && ik > b->kind && buf_widen(b, ik) < 0) {
         return -1;
     }
     if (n > PY_SSIZE_T_MAX - 16) {
@@ -268,12 +275,20 @@ put_escaped(Buf *b, PyObject *s, int ascii)
     if (RESERVE(b, ESCAPE_ROOM(n) + 1) < 0) {
         return -1;
     }
+    /* the output holds every character written: all ASCII with ensure_ascii, else
+     * the buffer is as wide as the string */
     if (b->kind == PyUnicode_1BYTE_KIND) {
-        /* ascii, or a UCS1 string */
         switch (ik) {
         case PyUnicode_1BYTE_KIND: ESCAPE_LOOP(Py_UCS1, Py_UCS1); break;
         case PyUnicode_2BYTE_KIND: ESCAPE_LOOP(Py_UCS2, Py_UCS1); break;
         default: ESCAPE_LOOP(Py_UCS4, Py_UCS1); break;
+        }
+    }
+    else if (b->kind == PyUnicode_2BYTE_KIND) {
+        switch (ik) {
+        case PyUnicode_1BYTE_KIND: ESCAPE_LOOP(Py_UCS1, Py_UCS2); break;
+        case PyUnicode_2BYTE_KIND: ESCAPE_LOOP(Py_UCS2, Py_UCS2); break;
+        default: ESCAPE_LOOP(Py_UCS4, Py_UCS2); break;
         }
     }
     else {
