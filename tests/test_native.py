@@ -389,6 +389,18 @@ def test_markers_left_and_read_as_json_leaves_and_reads_them() -> None:
 
 
 @needs_native
+def test_encoder_called_again_from_default() -> None:
+    """Re-entered from ``default``, the encoder sees what its outer call has open."""
+    doc: dict[str, Any] = {"a": [object()], "b": object()}
+
+    def run(make: Any) -> tuple[str, ...]:
+        enc = make(*encoder_args(default=lambda o: "".join(enc(doc, 0))))
+        return outcome(lambda: enc([doc["b"]], 0)), outcome(lambda: enc(doc, 0))
+
+    assert run(NATIVE) == run(_json.make_encoder)
+
+
+@needs_native
 @pytest.mark.parametrize(
     "kind", ["dict-value", "dict-add", "dict-pop", "list-append", "list-clear"]
 )

@@ -317,6 +317,7 @@ typedef struct {
     int skipkeys;
     int allow_nan;
     StrMode str_mode;
+    Buf *active; /* the state of the call under way, NULL between calls */
 } Encoder;
 
 /* _json's own string encoders, recognised by their C function as _json does. */
@@ -514,8 +515,9 @@ markers_leave(Encoder *e, Buf *b, PyObject *o)
     return rv;
 }
 
-/* After an error: the entries json's markers dict would still hold (the exception
- * is kept; failing to add them loses only those). Empties the stack. */
+/* The open entries into the dict: after an error, those json's markers dict would
+ * still hold (the exception is kept; failing to add one loses only it). Empties the
+ * stack. */
 static void
 markers_left_behind(Encoder *e, Buf *b)
 {
@@ -850,8 +852,17 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
     if (buf_init(&b) < 0) {
         return NULL;
     }
+    Buf *outer = self->active;
+    if (outer != NULL && self->markers != Py_None) {
+        /* called again from default() during a call: what that call has open goes in
+         * the dict, where json's would be, and both calls use the dict from here */
+        markers_left_behind(self, outer);
+        outer->use_markers_dict = 1;
+    }
     b.use_markers_dict = self->markers != Py_None && PyDict_GET_SIZE(self->markers) > 0;
+    self->active = &b;
     int rv = encode_obj(self, &b, obj, level);
+    self->active = outer;
     if (rv < 0) {
         markers_left_behind(self, &b);
     }
@@ -917,6 +928,7 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->skipkeys = skipkeys;
     s->allow_nan = allow_nan;
     s->str_mode = CALL_ENCODER;
+    s->active = NULL;
     if (PyCFunction_Check(encoder)) {
         PyCFunction f = PyCFunction_GetFunction(encoder);
         if (f != NULL && f == json_escape_ascii) {
