@@ -14,13 +14,10 @@ through :func:`left_after`), which writes again what a write did not take.
 
 from __future__ import annotations
 
-import bz2
 import codecs
 import contextlib
 import enum
-import gzip
 import io
-import lzma
 import os
 import secrets
 import select
@@ -29,6 +26,7 @@ import stat
 from collections.abc import Callable, Generator, Iterator
 from typing import IO, Any, TypeGuard, TypeVar
 
+from ._codecs import Compressed, codec
 from ._compress_thread import CompressThread
 from ._encode import refuse_async, walk
 from ._location import add_note
@@ -37,17 +35,6 @@ from ._types import Chunk, Target
 
 Write = Callable[[str], None]
 Data = TypeVar("Data", str, bytes, memoryview)
-
-GZIP_LEVEL = 6  # zlib's own default: about 3x faster than gzip.open's 9, output a few % larger
-
-# Each wraps a binary file (anything with write() and flush()); its caller closes it.
-_COMPRESSORS: dict[str, Callable[[Any, str], io.BufferedIOBase]] = {
-    ".gz": lambda raw, name: gzip.GzipFile(
-        filename=name, mode="wb", fileobj=raw, compresslevel=GZIP_LEVEL
-    ),
-    ".bz2": lambda raw, name: bz2.BZ2File(raw, "wb"),
-    ".xz": lambda raw, name: lzma.LZMAFile(raw, "wb"),  # noqa: SIM115
-}
 
 
 def dump(
@@ -102,10 +89,16 @@ def path_name(target: str | bytes | os.PathLike[Any]) -> str:
     return os.fsdecode(target)
 
 
-def compressor(path: str) -> Callable[[Any, str], io.BufferedIOBase] | None:
+def compressor(path: str) -> Callable[[Any, str], Compressed] | None:
     """What compresses a file written through ``path``, chosen by the suffix of the name
-    given, not of the file a symlink leads to; None for no compression."""
-    return _COMPRESSORS.get(os.path.splitext(os.path.basename(path))[1].lower())
+    given, not of the file a symlink leads to; None for no compression.
+
+    It wraps a binary file (anything with write() and flush()), which its caller
+    closes. A codec whose package is missing is a ModuleNotFoundError naming the
+    extra to install (see :mod:`._codecs`).
+    """
+    found = codec(path)
+    return None if found is None else found.compress
 
 
 class Kind(enum.Enum):
@@ -353,15 +346,15 @@ def _path_sink(path: str, encoding: str) -> Iterator[Write]:
     written: buffers and a compressor's trailer are dropped, the file closed, the
     temporary file removed, and the first error propagates unchanged.
     """
+    compress = compressor(path)  # a missing codec fails before the file is touched
     target = _replaced_file(path)
     tmp: str | None = None
     if target is None:
         raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
     else:
         tmp, raw = _create_temp(target, path)
-    compress = compressor(path)
     cutoff: _Cutoff | None = None
-    compressed: io.BufferedIOBase | None = None
+    compressed: Compressed | None = None
     worker: CompressThread | None = None
     try:
         if compress is None:

@@ -128,8 +128,8 @@ class LinesWriter(_Writer):
     ``fp`` is any sink :func:`dump` takes. A path is written atomically and appears
     on ``close()`` (the export use); with ``append=True`` it is opened for appending
     instead, created if missing, and lines are added as they are written (the log
-    use). A compressed suffix then appends a new compressed stream, which gzip, bz2
-    and xz readers read on as one file.
+    use). A compressed suffix then appends a new compressed stream (for .zst, a
+    frame), which gzip, bz2, xz and zstd readers read on as one file.
 
     With ``flush=True`` each line is flushed to the sink as soon as it is written: a
     file's buffer goes to the operating system (a reader or ``tail -f`` sees the

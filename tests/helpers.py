@@ -8,9 +8,12 @@ from each other or from ``conftest``, which keeps only fixtures.
 from __future__ import annotations
 
 import asyncio
+import bz2
+import gzip
 import importlib.util
 import io
 import json
+import lzma
 import subprocess
 import sys
 from collections.abc import AsyncIterator, Callable, Iterable, Iterator
@@ -158,6 +161,34 @@ class Upper(json.JSONEncoder):
 
     def encode(self, o: Any) -> str:
         return super().encode(o).upper()
+
+
+# -- compressed files -----------------------------------------------------------------------
+
+
+def zstd_open(path: Any, mode: str = "rb", **kw: Any) -> Any:
+    """A .zst file opened as ``gzip.open`` opens a .gz one, with the zstandard package;
+    read through every frame (its reader stops after the first unless told)."""
+    import zstandard
+
+    raw = open(path, mode.replace("t", "").replace("b", "") + "b")
+    stream: Any
+    if "r" in mode:
+        stream = zstandard.ZstdDecompressor().stream_reader(
+            raw, read_across_frames=True, closefd=True
+        )
+    else:
+        stream = zstandard.ZstdCompressor().stream_writer(raw, closefd=True)
+    return io.TextIOWrapper(stream, **kw) if "t" in mode else stream
+
+
+OPENERS: dict[str, Callable[..., Any]] = {
+    ".gz": gzip.open,
+    ".bz2": bz2.open,
+    ".xz": lzma.open,
+    ".zst": zstd_open,
+}
+"""How a test reads (or writes) each compressed suffix, independently of streamjson."""
 
 
 # -- sources --------------------------------------------------------------------------------

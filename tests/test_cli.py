@@ -6,11 +6,9 @@ exit statuses and the atomic OUTFILE; Ctrl-C; memory that does not follow the fi
 
 from __future__ import annotations
 
-import bz2
 import errno
 import gzip
 import json
-import lzma
 import os
 import re
 import signal
@@ -27,7 +25,7 @@ from streamjson.cli._documents import backend
 from streamjson.cli._input import ParserInput
 from streamjson.cli._surrogates import restore_surrogates
 from tests.cli_oracle import ENV, ERROR_LINE
-from tests.helpers import EDGE_CASES
+from tests.helpers import EDGE_CASES, OPENERS
 
 
 def streamjson_cmd(
@@ -155,12 +153,9 @@ def test_outfile_and_infile_the_same_file_reformats_in_place(tmp_path: Path) -> 
     assert doc.read_text() == '{\n    "a": null,\n    "b": [\n        1,\n        2\n    ]\n}\n'
 
 
-@pytest.mark.parametrize(
-    ("suffix", "opener"), [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)]
-)
-def test_compressed_files_by_suffix(
-    corpus: dict[str, Path], tmp_path: Path, suffix: str, opener: Any
-) -> None:
+@pytest.mark.parametrize("suffix", list(OPENERS))
+def test_compressed_files_by_suffix(corpus: dict[str, Path], tmp_path: Path, suffix: str) -> None:
+    opener = OPENERS[suffix]
     packed = tmp_path / ("in.json" + suffix)
     with opener(packed, "wb") as f:
         f.write(corpus["all"].read_bytes())

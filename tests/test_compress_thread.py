@@ -7,28 +7,25 @@ object, keeps the previous file, closes the generators and joins the thread.
 
 from __future__ import annotations
 
-import bz2
 import gzip
 import io
 import json
-import lzma
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 import streamjson
-from streamjson import _compress_thread
+from streamjson import _compress_thread, _sinks
 from streamjson._sinks import compressor
 
 from .faults import Fault, Tracker, failing_disk, listing, peak_while
-from .helpers import record, records
+from .helpers import OPENERS, record, records
 
-OPENERS: dict[str, Any] = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}
-CLASSES: dict[str, Any] = {".gz": gzip.GzipFile, ".bz2": bz2.BZ2File, ".xz": lzma.LZMAFile}
+SUFFIXES = [".gz", ".bz2", ".xz", ".zst"]
 OLD = b'{"old": true}'
 
 
@@ -56,6 +53,37 @@ def old_file(tmp_path: Path, suffix: str) -> Path:
     return path
 
 
+class Hooked:
+    """A compressor whose writes go through ``hook(write, data)``."""
+
+    def __init__(self, stream: Any, hook: Callable[[Callable[[Any], Any], Any], Any]) -> None:
+        self.stream, self.hook = stream, hook
+
+    def write(self, data: Any) -> Any:
+        return self.hook(self.stream.write, data)
+
+    def flush(self) -> Any:
+        return self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.close()
+
+
+def hook_writes(
+    monkeypatch: pytest.MonkeyPatch, hook: Callable[[Callable[[Any], Any], Any], Any]
+) -> None:
+    """Every compressor a path gets from now on writes through ``hook`` (whatever its
+    class: zstandard's cannot be patched)."""
+    real = _sinks.compressor
+
+    def hooked(path: str) -> Any:
+        make = real(path)
+        assert make is not None
+        return lambda raw, name: Hooked(make(raw, name), hook)
+
+    monkeypatch.setattr(_sinks, "compressor", hooked)
+
+
 def assert_untouched(path: Path, threads: int) -> None:
     """The old file is still there, whole, with no temporary file beside it; no thread left."""
     with OPENERS[path.suffix](path, "rb") as f:
@@ -64,7 +92,7 @@ def assert_untouched(path: Path, threads: int) -> None:
     assert threading.active_count() == threads
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("suffix", SUFFIXES)
 def test_dump_writes_the_bytes_of_the_single_thread_path(tmp_path: Path, suffix: str) -> None:
     data = list(records(3000))
     path = tmp_path / f"out.json{suffix}"
@@ -72,7 +100,7 @@ def test_dump_writes_the_bytes_of_the_single_thread_path(tmp_path: Path, suffix:
     assert path.read_bytes() == single_thread(path, json.dumps(data))
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("suffix", SUFFIXES)
 def test_lines_and_writers_write_the_bytes_of_the_single_thread_path(
     tmp_path: Path, suffix: str
 ) -> None:
@@ -87,7 +115,7 @@ def test_lines_and_writers_write_the_bytes_of_the_single_thread_path(
     assert array.read_bytes() == single_thread(array, json.dumps(list(records(2000))))
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("suffix", SUFFIXES)
 def test_a_failing_compressor_keeps_the_old_file(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
 ) -> None:
@@ -95,15 +123,14 @@ def test_a_failing_compressor_keeps_the_old_file(
     threads = threading.active_count()
     boom = RuntimeError("compressor failed")
     calls: list[str] = []
-    real = CLASSES[suffix].write
 
-    def write(self: Any, data: Any) -> int:
+    def write(real: Callable[[Any], Any], data: Any) -> Any:
         calls.append(threading.current_thread().name)
         if len(calls) == 3:
             raise boom
-        return real(self, data)  # type: ignore[no-any-return]
+        return real(data)
 
-    monkeypatch.setattr(CLASSES[suffix], "write", write)
+    hook_writes(monkeypatch, write)
     tracker = Tracker()
     with pytest.raises(RuntimeError) as caught:
         streamjson.dump({"rows": tracker.gen("rows", records(20000))}, path)
@@ -120,19 +147,22 @@ def test_a_compressor_that_dies_while_the_queue_is_full_does_not_hang(
     threads = threading.active_count()
     boom = OSError("compressor died late")
 
-    def write(self: Any, data: Any) -> int:
+    def write(real: Callable[[Any], Any], data: Any) -> Any:
         time.sleep(0.3)  # the encoder fills the queue meanwhile and waits
         raise boom
 
-    monkeypatch.setattr(gzip.GzipFile, "write", write)
+    hook_writes(monkeypatch, write)
     with pytest.raises(OSError) as caught:
         streamjson.dump(list(records(20000)), path)
     assert caught.value is boom
     assert_untouched(path, threads)
 
 
-def test_a_failing_disk_keeps_the_old_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    path = old_file(tmp_path, ".gz")
+@pytest.mark.parametrize("suffix", [".gz", ".zst"])
+def test_a_failing_disk_keeps_the_old_file(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, suffix: str
+) -> None:
+    path = old_file(tmp_path, suffix)
     threads = threading.active_count()
     fault = Fault(100_000, "ENOSPC", partial=False)
     tracker = Tracker()
@@ -153,7 +183,7 @@ def failing_source(n: int, error: BaseException) -> Iterator[dict[str, Any]]:
 
 
 @pytest.mark.parametrize("error", [SourceError("source failed"), KeyboardInterrupt()])
-@pytest.mark.parametrize("suffix", [".gz", ".xz"])
+@pytest.mark.parametrize("suffix", [".gz", ".xz", ".zst"])
 def test_a_failing_source_gives_its_own_exception(
     tmp_path: Path, suffix: str, error: BaseException
 ) -> None:
@@ -182,20 +212,19 @@ def test_memory_does_not_grow_with_the_document(
 ) -> None:
     """A compressor that stalls while the encoder runs ahead: only the queue's blocks wait."""
     path = tmp_path / "out.json.gz"
-    real = gzip.GzipFile.write
     read_all, stalled_once = threading.Event(), threading.Event()
 
-    def stalled(self: Any, data: Any) -> int:
+    def stalled(real: Callable[[Any], Any], data: Any) -> Any:
         if not stalled_once.is_set():  # with an unbounded queue the document piles up
             read_all.wait(1.0)
             stalled_once.set()
-        return real(self, data)
+        return real(data)
 
     def source(n: int) -> Iterator[dict[str, Any]]:
         yield from records(n)
         read_all.set()
 
-    monkeypatch.setattr(gzip.GzipFile, "write", stalled)
+    hook_writes(monkeypatch, stalled)
     monkeypatch.setattr(_compress_thread, "BLOCK", 64 * 1024)  # a small document fills the queue
 
     def peak(n: int) -> int:
@@ -210,7 +239,7 @@ def test_memory_does_not_grow_with_the_document(
         assert json.load(f) == json.loads(json.dumps(list(records(40000))))
 
 
-@pytest.mark.parametrize("suffix", [".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("suffix", SUFFIXES)
 def test_appending_adds_a_stream(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"log.jsonl{suffix}"
     threads = threading.active_count()

@@ -274,7 +274,7 @@ def test_writers_on_a_failing_disk_keep_the_old_file(
 
 
 @pytest.mark.parametrize(
-    "how", ["dump", "dump.gz", "dump.bz2", "dump.xz", "LinesWriter", "ArrayWriter"]
+    "how", ["dump", "dump.gz", "dump.bz2", "dump.xz", "dump.zst", "LinesWriter", "ArrayWriter"]
 )
 def test_a_path_target_raises_the_disk_error_itself(
     how: str, tmp_path: Path, monkeypatch: Any
@@ -301,7 +301,7 @@ FD_FAILURES = ["disk-first", "disk-last", "source", "fsync", "replace", "fdopen"
 
 @pytest.mark.skipif(not os.path.isdir("/proc/self/fd"), reason="needs /proc/self/fd")
 @pytest.mark.parametrize("failure", FD_FAILURES)
-@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz"])
+@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz", ".zst"])
 def test_a_failed_path_write_leaves_no_file_descriptor_open(
     suffix: str, failure: str, tmp_path: Path, monkeypatch: Any
 ) -> None:

@@ -2,11 +2,8 @@
 
 from __future__ import annotations
 
-import bz2
-import gzip
 import io
 import json
-import lzma
 import os
 import socket
 import threading
@@ -21,7 +18,7 @@ from hypothesis import strategies as st
 import streamjson
 from streamjson._lines import dump_lines, dumps_lines, iterencode_lines
 from tests import strategies as sts
-from tests.helpers import Upper, aiterate, outcome, records
+from tests.helpers import OPENERS, Upper, aiterate, outcome, records
 
 
 def expected_lines(items: list[Any], **kw: Any) -> str:
@@ -231,7 +228,7 @@ def test_async_sources_name_the_async_function(call: Callable[[Any], Any], use: 
 
 @pytest.mark.parametrize(
     ("suffix", "opener"),
-    [("", open), (".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)],
+    [("", open), *OPENERS.items()],
 )
 def test_a_path_is_written_atomically_and_compressed_by_suffix(
     tmp_path: Path, suffix: str, opener: Callable[..., Any]

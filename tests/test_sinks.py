@@ -19,6 +19,7 @@ import ijson
 import pytest
 
 import streamjson
+from tests.helpers import OPENERS
 
 DOC = {"name": "é😀", "rows": [{"i": i, "x": [i / 7, None, True]} for i in range(3000)]}
 TEXT = json.dumps(DOC)
@@ -99,11 +100,11 @@ def test_duck_typed_sinks_are_told_apart_without_garbage() -> None:
     assert all(t.parts[1:])
 
 
-@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz", ".GZ"])
+@pytest.mark.parametrize("suffix", ["", ".gz", ".bz2", ".xz", ".zst", ".GZ", ".ZST"])
 def test_path_targets_are_compressed_by_suffix(tmp_path: Path, suffix: str) -> None:
     path = tmp_path / f"out.json{suffix}"
     streamjson.dump(lazy_doc(), path)
-    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix.lower(), open)
+    opener = OPENERS.get(suffix.lower(), open)
     with opener(path, "rb") as f:
         assert f.read().decode() == TEXT
     streamjson.dump([1], str(path))  # str paths too

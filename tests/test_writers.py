@@ -2,21 +2,19 @@
 
 from __future__ import annotations
 
-import bz2
 import functools
 import gzip
 import importlib.util
 import io
 import itertools
 import json
-import lzma
 import os
 import select
 import socket
 import sys
 import threading
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +26,7 @@ import streamjson
 from streamjson._lines import dumps_lines
 from streamjson._writers import ArrayWriter, LinesWriter
 from tests import strategies as sts
-from tests.helpers import Upper, aiterate, outcome, records
+from tests.helpers import OPENERS, Upper, aiterate, outcome, records
 
 
 def write_in_groups(writer: Any, items: list[Any], groups: list[int]) -> None:
@@ -378,12 +376,9 @@ def test_append_creates_then_appends_and_keeps_lines_on_error(tmp_path: Path) ->
     assert path.read_text() == '{"n": 1}\n{"n": 2}\n{"n": 3}\n'
 
 
-@pytest.mark.parametrize(
-    ("suffix", "opener"), [(".gz", gzip.open), (".bz2", bz2.open), (".xz", lzma.open)]
-)
-def test_append_to_a_compressed_file_adds_a_stream(
-    tmp_path: Path, suffix: str, opener: Callable[..., Any]
-) -> None:
+@pytest.mark.parametrize("suffix", list(OPENERS))
+def test_append_to_a_compressed_file_adds_a_stream(tmp_path: Path, suffix: str) -> None:
+    opener = OPENERS[suffix]
     path = tmp_path / f"log.jsonl{suffix}"
     for n in range(3):
         with LinesWriter(path, append=True) as writer:

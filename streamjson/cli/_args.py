@@ -23,7 +23,8 @@ def build_parser() -> argparse.ArgumentParser:
             "loading the document."
         ),
         epilog=(
-            "INFILE and OUTFILE ending in .gz, .bz2 or .xz are (de)compressed; a regular "
+            "INFILE and OUTFILE ending in .gz, .bz2, .xz or .zst are (de)compressed "
+            "(.zst needs 'streamjson[zstd]' before Python 3.14); a regular "
             "OUTFILE is replaced atomically. Exit status: 0 ok, 1 invalid input or "
             "failed write, 2 usage error, 32 broken pipe, 130 interrupted."
         ),

@@ -13,11 +13,10 @@ parser fails.
 from __future__ import annotations
 
 import contextlib
-import lzma
-import zlib
 from collections.abc import Callable
 from typing import Any
 
+from .._codecs import read_errors
 from ._adjacent import Adjacency
 from ._numbers import NUMBER_BYTES, Numbers
 from ._surrogates import disguise, may_need_disguise, unfinished_end
@@ -25,7 +24,6 @@ from ._surrogates import disguise, may_need_disguise, unfinished_end
 READ_SIZE = 64 * 1024
 EXCERPT = 24  # bytes of context in an error message
 
-_READ_ERRORS = (OSError, EOFError, lzma.LZMAError, zlib.error)
 _CONTINUATION = bytes(range(0x80, 0xC0))
 _NOT_WHITESPACE = bytes.maketrans(b"\x0b\x0c", b"\x01\x01")  # refused in and out of strings
 
@@ -108,7 +106,7 @@ class ParserInput:
         """Up to ``size`` bytes of the stream; failing to read them is an InputError."""
         try:
             data: bytes = self.stream.read(size)
-        except _READ_ERRORS as exc:
+        except read_errors() as exc:  # evaluated only when something is raised
             raise InputError(str(exc) or type(exc).__name__) from exc
         return data
 
@@ -151,7 +149,7 @@ class ParserInput:
         rest = b""
         _, missing = _unfinished(data)
         if missing:
-            with contextlib.suppress(*_READ_ERRORS):
+            with contextlib.suppress(*read_errors()):
                 rest = self.stream.read(missing)
         return f"line {line}, column {col} (byte {self.last_start + k}), {self.excerpt(rest)}"
 

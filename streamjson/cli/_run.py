@@ -38,7 +38,7 @@ def main(argv: list[str] | None = None) -> int:
     check_prefix(parser, args, argv)
     try:
         source = InputFile(args.infile)
-    except OSError as exc:
+    except (OSError, ImportError) as exc:
         parser.error(f"argument infile: can't open '{args.infile}': {exc}")
     try:
         return run(parser, args, source, options)
@@ -66,7 +66,7 @@ def run(
         with contextlib.ExitStack() as stack:
             try:
                 write = stack.enter_context(sink)
-            except OSError as exc:
+            except (OSError, ImportError, ValueError) as exc:
                 parser.error(f"argument outfile: can't write '{args.outfile}': {exc}")
             if progress is not None:
                 stack.callback(progress.finish)

@@ -2,28 +2,23 @@
 
 from __future__ import annotations
 
-import bz2
 import contextlib
-import gzip
-import lzma
 import os
 import stat
 import sys
-from collections.abc import Callable
 from typing import IO, Any
 
-_DECOMPRESSORS: dict[str, Callable[[Any], Any]] = {
-    ".gz": lambda raw: gzip.GzipFile(fileobj=raw, mode="rb"),
-    ".bz2": lambda raw: bz2.BZ2File(raw, "rb"),
-    ".xz": lambda raw: lzma.LZMAFile(raw, "rb"),  # noqa: SIM115 - the caller closes these
-}
+from .._codecs import codec
 
 
 class InputFile:
     """The input named on the command line: how to open it, and again to locate an error."""
 
     def __init__(self, name: str) -> None:
+        """Open ``name`` ("-": standard input). A suffix whose codec is missing is a
+        ModuleNotFoundError naming the extra, raised before anything is opened."""
         self.name = name
+        self.codec = codec(name, write=False)
         self.is_stdin = name == "-"
         self.label = "<stdin>" if self.is_stdin else name
         self.raw: IO[bytes]
@@ -52,8 +47,7 @@ class InputFile:
     def stream(self, raw: Any) -> Any:
         """``raw`` (a binary file, or anything with its ``read``) decompressed according
         to the file name's suffix."""
-        decompress = _DECOMPRESSORS.get(os.path.splitext(self.name)[1].lower())
-        return raw if decompress is None else decompress(raw)
+        return raw if self.codec is None else self.codec.decompress(raw)
 
     def reopen(self, stack: contextlib.ExitStack) -> Any:
         """A fresh stream of the input from its start (only if ``rereadable``), closed

@@ -1,0 +1,361 @@
+"""One exact JSON document written by many Dask workers: ``dump`` and ``dump_lines``.
+
+Each partition is encoded on a worker, by streamjson's own walker under the caller's
+options, into a shard: a file of its own, compressed by the target's suffix as a
+complete stream (a gzip member, a bz2 or xz stream). Only the shard's name travels
+back (none for an empty partition, which writes no shard). The client then writes
+the target by concatenating bytes, never by encoding again: the opening bracket, each
+shard in partition order with the separator between them, the closing bracket, each
+piece a compressed stream of its own where the target is compressed. Concatenated
+gzip members (and bz2 or xz streams) are one valid file, whose text is the pieces'
+texts one after the other.
+
+Needs the ``dask`` extra (``pip install 'streamjson[dask]'``) and a running
+``dask.distributed`` client: the client waits for every partition to settle before it
+cleans up, which Dask's local schedulers cannot promise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import dataclasses
+import io
+import os
+import re
+import secrets
+import shutil
+import tempfile
+from collections.abc import Iterable, Iterator, Mapping, Sized
+from itertools import chain
+from typing import IO, Any
+
+from ._extended import extended
+from ._layout import EMPTY_ARRAY, Layout
+from ._lines import line_chunks
+from ._location import add_note
+from ._options import DEFAULT_CHUNK_SIZE, resolve
+from ._sinks import (
+    _close_unflushed,
+    _create_temp,
+    _fsync_folder,
+    _keep_owner_and_mode,
+    _replaced_file,
+    _unlink,
+    compressor,
+    is_path,
+    path_name,
+    write_chunks,
+)
+from ._walker import Walker
+
+__all__ = ["dump", "dump_lines"]
+
+COPY_BLOCK = 1 << 20  # the client copies shards into the target this much at a time
+_URL = re.compile(r"[A-Za-z][A-Za-z0-9+.-]*://")
+_NOTHING = object()
+
+
+def dump(
+    collection: Any,
+    target: str | os.PathLike[str],
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    **json_options: Any,
+) -> None:
+    """Write the items of a Dask collection to ``target`` as one JSON array.
+
+    ``collection`` is a ``dask.bag.Bag`` (its items) or a ``dask.dataframe.DataFrame``
+    (its rows, as objects from column name to value, written by the rules of
+    :data:`streamjson.extended`, which is then the ``default`` unless one is given:
+    NaN, NaT and NA are null). ``target`` is a local path or an fsspec URL
+    (``storage_options`` go to fsspec), compressed by its suffix (``.gz``, ``.bz2``,
+    ``.xz``). ``json_options`` are the keywords of :func:`streamjson.dump`.
+
+    The target's text, decompressed, equals ``streamjson.dumps(list_of_all_items,
+    **json_options)`` byte for byte, items in partition order. Every partition is
+    encoded on a worker; the target appears only when all of them succeeded. On a
+    failure the previous target is left as it was, no shard is left behind, and the
+    first failing partition's error is raised, unchanged but for a note naming the
+    partition (the JSON path in its other note counts that partition's items).
+    """
+    _export(collection, target, storage_options, json_options, lines=False)
+
+
+def dump_lines(
+    collection: Any,
+    target: str | os.PathLike[str],
+    *,
+    storage_options: Mapping[str, Any] | None = None,
+    **json_options: Any,
+) -> None:
+    """Write the items of a Dask collection to ``target`` as JSON Lines: one
+    ``dumps(item, **json_options)`` a line, as :func:`streamjson.dump_lines` writes them.
+
+    Everything else is as :func:`dump` does it.
+    """
+    _export(collection, target, storage_options, json_options, lines=True)
+
+
+def _export(
+    collection: Any,
+    target: str | os.PathLike[str],
+    storage_options: Mapping[str, Any] | None,
+    json_options: dict[str, Any],
+    *,
+    lines: bool,
+) -> None:
+    """Check everything, encode every partition into its shard, join the shards."""
+    bag, rows = _as_bag(collection)
+    kw = dict(json_options)
+    if rows and kw.get("default") is None:
+        kw["default"] = extended
+    fast = bool(kw.pop("fast", False))
+    options = resolve(kw, fast=fast, lines=lines)  # bad options fail here, on the client
+    if lines:
+        open_ = sep = end = empty = ""
+    else:
+        if options.override is not None:
+            raise TypeError(
+                f"streamjson.dask.dump cannot honour cls={type(options.override).__name__}: it "
+                "overrides encode() or iterencode(), which need the whole array at once"
+            )
+        open_, sep, end = Layout(options).brackets("[", "]", 0)
+        empty = EMPTY_ARRAY
+    client = _client()
+    name = _name(target)
+    suffix = os.path.splitext(os.path.basename(name))[1] if compressor(name) else ".json"
+    with _committed(target, storage_options) as out:
+        folder = _shard_folder(target)
+        try:
+            job = _Job(folder, suffix, kw, fast, lines, rows, secrets.token_hex(16))
+            shards = _write_shards(client, bag, job)
+            _join(out, _Pieces(name), shards, (open_, sep, end) if shards else (empty, "", ""))
+        finally:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def _as_bag(collection: Any) -> tuple[Any, bool]:
+    """``collection`` as a Bag, and whether its partitions are DataFrames (of rows)."""
+    import dask.bag
+
+    if isinstance(collection, dask.bag.Bag):
+        return collection, False
+    frame = _dataframe_type()
+    if frame is not None and isinstance(collection, frame):
+        return collection.to_bag(format="frame"), True  # each partition as it is
+    raise TypeError(
+        f"expected a dask.bag.Bag or a dask.dataframe.DataFrame, not {type(collection).__name__}"
+    )
+
+
+def _dataframe_type() -> Any:
+    """``dask.dataframe.DataFrame``, or None where dask's dataframe needs are missing."""
+    try:
+        import dask.dataframe
+    except ImportError:  # pandas or pyarrow missing: then no DataFrame was given either
+        return None
+    return dask.dataframe.DataFrame
+
+
+def _client() -> Any:
+    """The running ``dask.distributed`` client; a clear error without one."""
+    import distributed
+
+    try:
+        return distributed.default_client()
+    except ValueError:
+        raise ValueError(
+            "streamjson.dask needs a running dask.distributed Client (for one machine: "
+            "distributed.Client()); Dask's local schedulers cannot wait for every "
+            "partition to end after one failed, which the cleanup of the shards needs"
+        ) from None
+
+
+@dataclasses.dataclass(frozen=True)
+class _Job:
+    """What a worker needs to write a shard: an object Dask passes on as it is."""
+
+    folder: str
+    suffix: str  # the target's, so that a shard is compressed as the target is
+    kw: dict[str, Any]
+    fast: bool
+    lines: bool
+    rows: bool
+    token: str  # this call's own, so that Dask never takes one call's tasks for another's
+
+    def __dask_tokenize__(self) -> str:
+        return self.token
+
+
+def _write_shards(client: Any, bag: Any, job: _Job) -> list[str]:
+    """Encode each partition of ``bag`` into its shard on the workers; the shards
+    written, in partition order.
+
+    Every partition is waited for, failed or not, so no worker writes a shard after
+    this returns or raises. The first failing partition's error is raised, with a note.
+    """
+    import distributed
+
+    tasks = bag.map_partitions(_write_shard, job, token="streamjson-shard").to_delayed()
+    futures = client.compute(tasks)
+    try:
+        distributed.wait(futures)
+        shards: list[str] = []
+        for i, future in enumerate(futures):
+            try:
+                shards += future.result()
+            except Exception as exc:
+                add_note(exc, f"streamjson.dask: in partition {i} of {len(futures)}")
+                raise
+        return shards
+    finally:
+        client.cancel(futures)  # only if interrupted: the others are done by now
+
+
+def _write_shard(part: Any, job: _Job) -> list[str]:
+    """On a worker: encode one partition into a new file in ``job.folder``, compressed
+    by its suffix. Returns the file's name in a list, or no name for an empty
+    partition, which writes no file. The items are read as they are written."""
+    items = _items(part, job.rows)
+    if items is None:
+        return []
+    if job.lines:
+        chunks = line_chunks(items, DEFAULT_CHUNK_SIZE, job.kw, fast=job.fast)
+    else:
+        chunks = Walker(resolve(job.kw, fast=job.fast)).chunks(items, bare=True)
+    shard = os.path.join(job.folder, secrets.token_hex(8) + job.suffix)
+    write_chunks(chunks, shard, "utf-8", "dump_lines_async" if job.lines else "dump_async")
+    return [shard]
+
+
+def _items(part: Any, rows: bool) -> Iterable[Any] | None:
+    """A partition's items (a DataFrame's rows, a block at a time), or None for none."""
+    if rows:
+        return extended(part) if len(part) else None
+    if isinstance(part, Sized):
+        return None if not len(part) else part  # type: ignore[return-value]
+    items = iter(part)
+    first = next(items, _NOTHING)
+    return None if first is _NOTHING else chain((first,), items)
+
+
+def _join(out: IO[bytes], pieces: _Pieces, shards: list[str], texts: tuple[str, str, str]) -> None:
+    """Write the opening text, the shards with the separator between them, the closing
+    text; a piece of text that is empty is not written (an empty document is the
+    opening text alone, written even when empty: a compressed file needs a stream)."""
+    open_, sep, end = texts
+    if open_ or not shards:
+        out.write(pieces.of(open_))
+    between = pieces.of(sep) if sep else b""
+    for k, shard in enumerate(shards):
+        if k:
+            out.write(between)
+        with open(shard, "rb") as part:
+            shutil.copyfileobj(part, out, COPY_BLOCK)
+    if end:
+        out.write(pieces.of(end))
+
+
+class _Pieces:
+    """The client's own text (brackets, separators) as the target stores it: encoded,
+    and compressed as a stream of its own when the target is compressed."""
+
+    def __init__(self, name: str) -> None:
+        self._name = os.path.basename(name)
+        self._compress = compressor(name)
+
+    def of(self, text: str) -> bytes:
+        """``text`` as it goes into the target."""
+        data = text.encode("utf-8")
+        if self._compress is None:
+            return data
+        buffer = io.BytesIO()
+        stream = self._compress(buffer, self._name)
+        stream.write(data)
+        stream.close()  # ends the stream; the buffer stays open
+        return buffer.getvalue()
+
+
+def _name(target: str | os.PathLike[str]) -> str:
+    """The name whose suffix says how ``target`` is compressed."""
+    if not is_path(target):
+        raise TypeError(f"target must be a path or a URL, not {type(target).__name__}")
+    return path_name(target)
+
+
+def _local_path(target: str | os.PathLike[str]) -> str | None:
+    """The local path ``target`` names (a ``file://`` URL's too), or None for other URLs."""
+    name = path_name(target)
+    if not _URL.match(name):
+        return name
+    if name.startswith("file://"):
+        return name[len("file://") :]
+    return None
+
+
+# The two places that say where bytes go: the target (_committed) and the shards
+# (_shard_folder). Each is one function, so that both can follow the storage's own way
+# of committing (a multipart upload, temporary objects) without changing the rest.
+@contextlib.contextmanager
+def _committed(
+    target: str | os.PathLike[str], storage_options: Mapping[str, Any] | None
+) -> Iterator[IO[bytes]]:
+    """The final target, open for raw bytes: it appears (replacing the old one) only
+    when the block exits cleanly; on an exception the old one is left as it was.
+
+    A local regular file (or a new name) is written into a temporary file beside it,
+    fsynced and renamed over it; a FIFO or device is written in place. A URL is
+    written by fsspec in a transaction, committed on a clean exit.
+    """
+    path = _local_path(target)
+    if path is None:
+        with _url_transaction(path_name(target), storage_options) as file:
+            yield file
+        return
+    if storage_options:
+        raise ValueError("storage_options are for fsspec URLs, not a local path")
+    replaced = _replaced_file(path)
+    tmp: str | None = None
+    if replaced is None:
+        raw: IO[bytes] = open(path, "wb")  # noqa: SIM115
+    else:
+        tmp, raw = _create_temp(replaced, path)
+    try:
+        yield raw
+        raw.flush()
+        if tmp is not None:
+            os.fsync(raw.fileno())
+        raw.close()
+        if tmp is not None and replaced is not None:
+            _keep_owner_and_mode(replaced, tmp)
+            os.replace(tmp, replaced)
+    except BaseException:
+        _close_unflushed(raw)
+        if tmp is not None:
+            _unlink(tmp)
+        raise
+    if replaced is not None:
+        _fsync_folder(os.path.dirname(replaced))
+
+
+@contextlib.contextmanager
+def _url_transaction(url: str, storage_options: Mapping[str, Any] | None) -> Iterator[IO[bytes]]:
+    """``url`` opened by fsspec inside a transaction of its filesystem."""
+    import fsspec
+
+    fs, path = fsspec.core.url_to_fs(url, **(storage_options or {}))
+    with fs.transaction, fs.open(path, "wb") as file:
+        yield file
+
+
+def _shard_folder(target: str | os.PathLike[str]) -> str:
+    """Make the folder the shards go to, which the workers and this client both reach.
+
+    Beside a local target (a shared filesystem, for workers on other machines); for a
+    URL, in this machine's temporary folder (workers on this machine only).
+    """
+    path = _local_path(target)
+    if path is None:
+        return tempfile.mkdtemp(prefix=".streamjson-dask.", suffix=".parts")
+    folder, name = os.path.split(os.path.abspath(path))
+    return tempfile.mkdtemp(prefix=f".{name[:100]}.", suffix=".parts", dir=folder)
