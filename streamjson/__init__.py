@@ -9,6 +9,11 @@ The reading half of json is re-exported, so ``import streamjson as json`` works.
 from json import JSONDecodeError, JSONDecoder, JSONEncoder, load, loads
 
 from ._aio import dump_async, dump_lines_async, iterencode_async, iterencode_lines_async
+
+# native: True when streamjson's C encoder (streamjson._native) writes the parts json's C
+# encoder would; False on the pure path (not built, PyPy, or STREAMJSON_PURE=1 set before
+# import), which writes the same text with json's own encoder.
+from ._batches import NATIVE as native
 from ._encode import EncodeOptions, dumps, iterencode
 from ._events import EventError, iterencode_events
 from ._extended import Extended, extended
@@ -46,4 +51,5 @@ __all__ = [
     "iterencode_lines_async",
     "load",
     "loads",
+    "native",
 ]

@@ -14,6 +14,7 @@ the attempt was abandoned, the part is first checked to read as it did
 from __future__ import annotations
 
 import enum
+import importlib
 import json
 import os
 import sys
@@ -26,21 +27,40 @@ from typing import Any, Final
 from . import _fast
 from ._layout import ITEM_MARK, KEY_MARK, Layout, marks_fit
 from ._options import Options
-from ._shapes import PLAIN_ITEMS, SMALL, TypeSet, fits, shapes
+from ._shapes import PLAIN_ITEMS, SMALL, Shape, TypeSet, fits, shapes
 from ._types import Object, RawJSON
 
-c_make_encoder: Callable[..., Callable[[Any, int], Any]] | None
-try:
-    from _json import make_encoder as c_make_encoder
-except ImportError:  # pragma: no cover - PyPy and builds without the accelerator
-    c_make_encoder = None
+MakeEncoder = Callable[..., Callable[[Any, int], Any]]
+
+
+def _native_make_encoder() -> MakeEncoder | None:
+    """streamjson's own C encoder (``streamjson._native``, a drop-in for json's that
+    indents on every version), or None: not built, or ``STREAMJSON_PURE`` set (to
+    anything but ``0``), or a Python it does not mirror yet (3.14 adds error notes)."""
+    if os.environ.get("STREAMJSON_PURE", "") not in ("", "0") or sys.version_info >= (3, 14):
+        return None
+    try:
+        module = importlib.import_module(f"{__package__}._native")
+    except ImportError:
+        return None
+    make: MakeEncoder = module.make_encoder
+    return make
+
+
+c_make_encoder: MakeEncoder | None = _native_make_encoder()
+NATIVE: Final = c_make_encoder is not None
+if c_make_encoder is None:
+    try:
+        from _json import make_encoder as c_make_encoder
+    except ImportError:  # pragma: no cover - PyPy and builds without the accelerator
+        c_make_encoder = None
 
 
 def _indents_natively() -> bool:
-    """Whether json's C encoder writes indented text itself (3.13 on; before, it ignores
-    ``indent``). 3.14.0 to 3.14.2 crash when asked to at a level above 0 (CPython
-    gh-140750): those keep the marker re-layout."""
-    if c_make_encoder is None or (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2):
+    """Whether the C encoder writes indented text itself (streamjson's always; json's from
+    3.13 on, before which it ignores ``indent``). json's on 3.14.0 to 3.14.2 crashes when
+    asked to at a level above 0 (CPython gh-140750): those keep the marker re-layout."""
+    if c_make_encoder is None or (not NATIVE and (3, 14, 0) <= sys.version_info[:3] <= (3, 14, 2)):
         return False
     enc = c_make_encoder(None, None, encode_basestring_ascii, " ", ":", ",", False, False, True)
     return "".join(enc([1], 0)) == "[\n 1\n]"
@@ -123,8 +143,9 @@ def encode_plain(o: Any) -> str | None:
 
 
 def _c_reads_dicts_live() -> bool:
-    """Whether json's C encoder reads a dict's items as it goes (3.12+) rather than all
-    at once when it starts on the dict (a ``default`` that changes a later value tells)."""
+    """Whether the C encoder reads a dict's items as it goes (3.12+) rather than all at
+    once when it starts on the dict (a ``default`` that changes a later value tells);
+    streamjson's reads them as json's does on the same Python."""
     if c_make_encoder is None:
         return True  # json reads every dict with its Python encoder: live
     probe: dict[str, Any] = {"a": object(), "b": 0}
@@ -133,7 +154,10 @@ def _c_reads_dicts_live() -> bool:
         probe["b"] = 1
         return 0
 
-    return json.dumps(probe, default=change) == '{"a": 0, "b": 1}'
+    enc = c_make_encoder(
+        None, change, encode_basestring_ascii, None, ": ", ", ", False, False, True
+    )
+    return "".join(enc(probe, 0)) == '{"a": 0, "b": 1}'
 
 
 _C_READS_DICTS_LIVE = _c_reads_dicts_live()
@@ -173,6 +197,10 @@ class Batches:
         # Indented text comes from the C encoder as it is (``native``), or marked for
         # the layout to lay out (see ``indented``).
         self.native = options.indent is None or NATIVE_INDENT
+        # Where json.dumps reads these options' values with its Python encoder (indent
+        # before 3.13) and the C encoder indents, the two read alike only what
+        # ``shapes`` can tell: the rest is walked.
+        self.vetted = self.native and options.python_reads
         self.usable = (c_make_encoder is not None or options.fast) and (
             self.native or marks_fit(options)
         )
@@ -191,7 +219,9 @@ class Batches:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
         if not self.native:
             return self.indented([o], level)
-        return self.try_c(o, level=level) if self.c_takes(o) else FALLBACK
+        if not self.c_takes(o) or (self.vetted and not self.readable([o])):
+            return FALLBACK
+        return self.try_c(o, level=level)
 
     def batch(self, batch: list[Any], level: int, lines: bool) -> str | Outcome:
         """The text of a batch of items of an array at ``level``, without brackets (with
@@ -200,6 +230,8 @@ class Batches:
             return self.try_c(batch, each=True)
         if not self.native:
             return self.indented(batch, level + 1)
+        if self.vetted and not self.readable(batch):
+            return FALLBACK
         text = self.try_c(batch, level=level)
         if type(text) is not str:
             return text
@@ -216,16 +248,22 @@ class Batches:
         C encoder writes: nothing can change the items between their shapes and their
         text.
         """
-        opts = self.opts
-        found = shapes(
-            items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
-        )
+        found = self._shapes(items)
         if found is None:
             return FALLBACK
         text = self.try_c(items)
         if type(text) is not str:
             return text
         return self.layout.laid_out(text, found, level)
+
+    def readable(self, items: list[Any]) -> bool:
+        """Whether the C encoder writes ``items`` without running Python code (see
+        ``indented``)."""
+        return self._shapes(items) is not None
+
+    def _shapes(self, items: list[Any]) -> list[Shape | None] | None:
+        opts = self.opts
+        return shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads)
 
     def c_encoder(self) -> Callable[[Any, int], Any]:
         """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""

@@ -125,7 +125,21 @@ def build_parser() -> argparse.ArgumentParser:
         help="show a progress bar on standard error (the default when it is a "
         "terminal and the output is not)",
     )
+    parser.add_argument(
+        "--version",
+        action="version",
+        version=_version(),
+        help="show the version, and which encoder writes (native C or pure), and exit",
+    )
     return parser
+
+
+def _version() -> str:
+    """``streamjson 0.1.0 (native encoder)``, or ``(pure encoder)`` on the pure path."""
+    import streamjson
+
+    kind = "native" if streamjson.native else "pure"
+    return f"{PROG} {streamjson.__version__} ({kind} encoder)"
 
 
 def _positive(text: str) -> int:
