@@ -42,8 +42,12 @@ if platform.python_implementation() == "CPython":
     ext_modules.append(
         Extension(
             "streamjson._native",
-            sources=["streamjson/_native/encoder.c"],
-            depends=["streamjson/_native/encoder.c"],
+            sources=["streamjson/_native/encoder.c", "streamjson/_native/shortest.c"],
+            include_dirs=["streamjson/_native"],
+            depends=[
+                "streamjson/_native/shortest.h",
+                "streamjson/_native/shortest_tables.h",
+            ],
             extra_compile_args=["-O2"] if sys.platform != "win32" else [],
         )
     )

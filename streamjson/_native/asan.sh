@@ -15,7 +15,8 @@ rm -f "$scratch"/streamjson/_native.*.so
 include=$("$python" -c "import sysconfig; print(sysconfig.get_paths()['include'])")
 suffix=$("$python" -c "import sysconfig; print(sysconfig.get_config_var('EXT_SUFFIX'))")
 gcc -shared -fPIC -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
-    -I"$include" streamjson/_native/encoder.c -o "$scratch/streamjson/_native$suffix"
+    -I"$include" -Istreamjson/_native streamjson/_native/encoder.c \
+    streamjson/_native/shortest.c -o "$scratch/streamjson/_native$suffix"
 cd "$scratch"
 # ASan's red zones make every C frame several times larger: the deepest documents json
 # accepts (3.13's C recursion limit) need more than the usual 8 MiB of stack under it.

@@ -21,22 +21,18 @@
 #define NAN_MESSAGE_HAS_REPR (PY_VERSION_HEX >= 0x030C0000)
 #define RESULT_IS_TUPLE (PY_VERSION_HEX >= 0x030C0000)
 
-/* Room format_double needs; the text itself is at most 24 bytes. */
+#include "shortest.h"
+
+/* Room format_double needs: the text itself is at most SJ_FORMAT_DOUBLE_MAX bytes. */
 #define FORMAT_DOUBLE_BUF 32
 
 /* float.__repr__'s text of a finite x written to buf (FORMAT_DOUBLE_BUF bytes, no
- * NUL): its length, or -1 with an exception set. The one place floats are formatted. */
+ * NUL): its length. The one place floats are formatted: shortest.c's Schubfach, proven
+ * equal to repr (see streamjson/_native/tests/run_sweep.sh and tests/test_shortest.py). */
 static Py_ssize_t
 format_double(double x, char *buf)
 {
-    char *s = PyOS_double_to_string(x, 'r', 0, Py_DTSF_ADD_DOT_0, NULL);
-    if (s == NULL) {
-        return -1;
-    }
-    size_t n = strlen(s);
-    memcpy(buf, s, n);
-    PyMem_Free(s);
-    return (Py_ssize_t)n;
+    return (Py_ssize_t)sj_format_double(x, buf);
 }
 
 /* ---- the output buffer: as wide as the widest character written (1, 2, 4 bytes) ---- */
