@@ -171,10 +171,19 @@ put_str(Buf *b, PyObject *s)
     return 0;
 }
 
-/* The text, as the smallest str that holds it; the buffer is freed either way. */
+/* The text, as the smallest str that holds it; the buffer is freed either way. The
+ * buffer is first cut to its text, so that it and the str are never more than twice
+ * the text (with up to half the buffer spare, a long string would cost three times). */
 static PyObject *
 buf_finish(Buf *b)
 {
+    if (b->cap - b->len > 4096) {
+        void *fit = PyMem_Realloc(b->data, (size_t)(b->len + 1) * (size_t)b->kind);
+        if (fit != NULL) { /* else the text is copied from the buffer as it is */
+            b->data = fit;
+            b->cap = b->len + 1;
+        }
+    }
     PyObject *s = PyUnicode_FromKindAndData(b->kind, b->data, b->len);
     PyMem_Free(b->data);
     b->data = NULL;
