@@ -284,7 +284,7 @@ class Batches:
         if not self.native:
             item_sep, key_sep = ITEM_MARK, key_sep + KEY_MARK
         assert c_make_encoder is not None  # else usable is False and we are not called
-        args = [
+        args: list[Any] = [
             self.c_markers,
             hook,
             o.encode_str,

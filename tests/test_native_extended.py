@@ -74,6 +74,9 @@ class Offset(dt.tzinfo):
     def dst(self, d: Any) -> dt.timedelta:
         return dt.timedelta(0)
 
+    def tzname(self, d: Any) -> str:
+        return "+05:30"
+
 
 _DAY = dt.timedelta(hours=24)
 offsets = st.timedeltas(min_value=-_DAY + dt.timedelta(microseconds=1), max_value=_DAY)
@@ -131,6 +134,11 @@ def outcome(write: Callable[[], str]) -> tuple[str, ...]:
         return (type(exc).__name__, str(exc))
 
 
+def dumped(doc: Any, default: streamjson.Extended, **kw: Any) -> tuple[str, ...]:
+    """``outcome`` of ``streamjson.dumps(doc, default=default, **kw)``."""
+    return outcome(lambda: streamjson.dumps(doc, default=default, **kw))
+
+
 @settings(max_examples=150, deadline=None)
 @given(
     doc=documents,
@@ -168,7 +176,16 @@ def written(ext: streamjson.Extended, value: Any, calls: list[Any]) -> str:
 
     make = _batches.c_make_encoder
     assert make is not None
-    args = ({}, default, json.encoder.encode_basestring_ascii, None, ": ", ", ", False, False)
+    args: tuple[Any, ...] = (
+        {},
+        default,
+        json.encoder.encode_basestring_ascii,
+        None,
+        ": ",
+        ", ",
+        False,
+        False,
+    )
     text = "".join(make(*args, True, ext.native_settings())(value, 0))
     for i, raw in enumerate(raws):
         text = text.replace(f'"@raw{i}@"', raw)
@@ -265,12 +282,8 @@ def test_decimal_string_and_nan_rules() -> None:
     doc = [Decimal("1"), Decimal("sNaN")]
     assert streamjson.dumps(doc, default=streamjson.Extended()) == "[1, NaN]"
     for allow_nan in (False, True):
-        native = outcome(
-            lambda: streamjson.dumps(doc, default=streamjson.Extended(), allow_nan=allow_nan)
-        )
-        assert native == outcome(
-            lambda: streamjson.dumps(doc, default=PyExtended(), allow_nan=allow_nan)
-        )
+        native = dumped(doc, streamjson.Extended(), allow_nan=allow_nan)
+        assert native == dumped(doc, PyExtended(), allow_nan=allow_nan)
         assert native[0] == ("text" if allow_nan else "ValueError")
 
 
