@@ -17,6 +17,7 @@ import math
 import os
 import subprocess
 import sys
+import threading
 import tracemalloc
 from collections.abc import Callable, Iterator
 from json.encoder import encode_basestring, encode_basestring_ascii
@@ -526,3 +527,50 @@ def test_pure_switch_and_version() -> None:
     ).stdout
     assert out == "False " + json.dumps([1.5, "é"]) + "\n"
     assert "native" in streamjson.__all__
+
+
+@needs_native
+def test_one_encoder_called_from_two_threads_at_once() -> None:
+    """Two threads in one encoder at once, the first done first: each call keeps its
+    own state, and the encoder is left as sound as before (it used to keep a pointer
+    to the first call's finished frame)."""
+    second_in, first_done, release = threading.Event(), threading.Event(), threading.Event()
+
+    def default(o: Any) -> Any:
+        if o.name == "first":
+            assert second_in.wait(10)
+        else:
+            second_in.set()
+            assert first_done.wait(10)
+        return o.name
+
+    class Tag:
+        def __init__(self, name: str) -> None:
+            self.name = name
+
+    def deep(n: int) -> int:
+        return deep(n - 1) + 1 if n else 0
+
+    enc = NATIVE(*encoder_args(default=default))
+    results: dict[str, Any] = {}
+
+    def first() -> None:
+        results["first"] = outcome(lambda: enc([[Tag("first")]], 0))
+        first_done.set()
+        deep(200)  # this thread's stack where the finished call was, overwritten
+        release.wait(10)
+
+    def second() -> None:
+        results["second"] = outcome(lambda: enc({"a": [Tag("second")]}, 0))
+
+    threads = [threading.Thread(target=first), threading.Thread(target=second)]
+    threads[0].start()
+    assert not second_in.wait(0.2)
+    threads[1].start()
+    threads[1].join(10)
+    try:
+        assert outcome(lambda: enc([[1, {"b": [2]}]], 0)) == ("text", '[[1, {"b": [2]}]]')
+    finally:
+        release.set()
+        threads[0].join(10)
+    assert results == {"first": ("text", '[["first"]]'), "second": ("text", '{"a": ["second"]}')}

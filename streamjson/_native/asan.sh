@@ -22,5 +22,5 @@ cd "$scratch"
 # accepts (3.13's C recursion limit) need more than the usual 8 MiB of stack under it.
 ulimit -s 262144
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
-    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
+    ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
     "$python" -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_compat.py

@@ -38,7 +38,7 @@ format_double(double x, char *buf)
 
 /* ---- the output buffer: as wide as the widest character written (1, 2, 4 bytes) ---- */
 
-typedef struct {
+typedef struct Buf {
     void *data;
     int kind; /* PyUnicode_1BYTE_KIND, _2BYTE_ or _4BYTE_: the widest character so far */
     Py_ssize_t len, cap; /* in characters */
@@ -47,6 +47,10 @@ typedef struct {
     PyObject **open;
     Py_ssize_t n_open, cap_open;
     int use_markers_dict;
+    /* The encoder's calls under way (see Encoder.active): the thread of this one, and
+     * the one begun before it, in any thread. */
+    PyThreadState *tstate;
+    struct Buf *next_active;
 } Buf;
 
 static int
@@ -314,7 +318,9 @@ typedef struct {
     int skipkeys;
     int allow_nan;
     StrMode str_mode;
-    Buf *active; /* the state of the call under way, NULL between calls */
+    /* The state of the calls under way, newest first, NULL between calls. More than
+     * one: called again from default(), or from other threads at once. */
+    Buf *active;
     struct ExtSettings *ext; /* Extended's types written here (see encode_extended), or NULL */
 } Encoder;
 
@@ -1201,7 +1207,12 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
     if (buf_init(&b) < 0) {
         return NULL;
     }
+    /* the call this one is made from: this thread's newest under way */
+    PyThreadState *tstate = PyThreadState_Get();
     Buf *outer = self->active;
+    while (outer != NULL && outer->tstate != tstate) {
+        outer = outer->next_active;
+    }
     if (outer != NULL && self->markers != Py_None) {
         /* called again from default() during a call: what that call has open goes in
          * the dict, where json's would be, and both calls use the dict from here */
@@ -1209,9 +1220,16 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
         outer->use_markers_dict = 1;
     }
     b.use_markers_dict = self->markers != Py_None && PyDict_GET_SIZE(self->markers) > 0;
+    b.tstate = tstate;
+    b.next_active = self->active;
     self->active = &b;
     int rv = encode_obj(self, &b, obj, level);
-    self->active = outer;
+    /* unlinked where it is: another thread's call may have begun after this one */
+    Buf **link = &self->active;
+    while (*link != &b) {
+        link = &(*link)->next_active;
+    }
+    *link = b.next_active;
     if (rv < 0) {
         markers_left_behind(self, &b);
     }
