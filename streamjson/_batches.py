@@ -25,6 +25,7 @@ from operator import is_not
 from typing import Any, Final
 
 from . import _fast
+from ._extended import Extended
 from ._layout import ITEM_MARK, KEY_MARK, Layout, marks_fit
 from ._options import Options
 from ._shapes import PLAIN_ITEMS, SMALL, Shape, TypeSet, fits, shapes
@@ -283,7 +284,7 @@ class Batches:
         if not self.native:
             item_sep, key_sep = ITEM_MARK, key_sep + KEY_MARK
         assert c_make_encoder is not None  # else usable is False and we are not called
-        return c_make_encoder(
+        args: list[Any] = [
             self.c_markers,
             hook,
             o.encode_str,
@@ -293,7 +294,11 @@ class Batches:
             o.sort_keys,
             o.skipkeys,
             o.allow_nan,
-        )
+        ]
+        # streamjson's encoder writes a pure Extended's commonest types itself
+        if NATIVE and type(o.default) is Extended:
+            args.append(o.default.native_settings())
+        return c_make_encoder(*args)
 
     def _hook(self, o: Any) -> Any:
         """``default`` for the C encoder: refuse what must stream, else call ``default``.

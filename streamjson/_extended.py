@@ -281,6 +281,16 @@ class Extended:
             raise not_serializable(o)
         return self._fallback(o)
 
+    def native_settings(self) -> tuple[str, str, type, type, type, set[type]] | None:
+        """What streamjson's C encoder needs to write this default's commonest types
+        itself (make_encoder's ``extended``), or None with a ``fallback``: the
+        ``datetime`` and ``decimal`` forms, the Decimal, UUID and Enum classes, and
+        ``plain_types`` (the Enum classes already resolved are in it)."""
+        if not self.pure:
+            return None
+        o = self.options
+        return (o["datetime"], o["decimal"], _Decimal, uuid.UUID, enum.Enum, self.plain_types)
+
     def datetime_form(self) -> str:
         """The ``datetime`` option (pandas Timestamps follow it too)."""
         form: str = self.options["datetime"]

@@ -14,6 +14,7 @@
  * The result is a one-element list (3.10, 3.11) or tuple (3.12 on), as _json's. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
+#include <datetime.h>
 #include <math.h>
 #include <string.h>
 
@@ -329,6 +330,7 @@ typedef struct {
     /* The state of the calls under way, newest first, NULL between calls. More than
      * one: called again from default(), or from other threads at once. */
     Buf *active;
+    struct ExtSettings *ext; /* Extended's types written here (see encode_extended), or NULL */
 } Encoder;
 
 /* _json's own string encoders, recognised by their C function as _json does. */
@@ -783,6 +785,354 @@ bail:
     return -1;
 }
 
+/* ---- streamjson.Extended's commonest types, written here ----
+ *
+ * make_encoder's optional tenth argument, `extended`, is given (by _batches) only
+ * when `default` is a pure streamjson.Extended: a tuple (datetime_form, decimal_form,
+ * Decimal, UUID, Enum, plain_types). Values of these exact types are then written as
+ * that Extended's Python writers would have them written, without calling `default`:
+ * datetime (forms "iso" and "iso-z"), date and time (isoformat) when naive or with a
+ * tzinfo of the exact type datetime.timezone; Decimal (str(), bare for "number" when
+ * finite, quoted for "string"); UUID (its canonical hex); members of a direct Enum
+ * subclass whose type Extended has already resolved (it is in plain_types), as their
+ * `_value_`. Everything else (subclasses, other tzinfos, the epoch forms, non-finite
+ * Decimals as numbers, a UUID whose int is not a 128-bit int) goes to `default`. */
+
+typedef enum { EXT_DT_PYTHON, EXT_DT_ISO, EXT_DT_ISO_Z } ExtDatetime;
+
+struct ExtSettings {
+    ExtDatetime datetime_form;
+    int decimal_string;
+    PyObject *decimal_type;
+    PyObject *uuid_type;
+    PyObject *enum_type;
+    PyObject *plain_types; /* a set */
+};
+
+static PyObject *str_int;      /* "int" */
+static PyObject *str_value_;   /* "_value_" */
+static PyObject *str_utcoffset; /* "utcoffset" */
+static PyObject *sixty_four;   /* 64 */
+
+static int
+ext_init(void)
+{
+    PyDateTime_IMPORT;
+    if (PyDateTimeAPI == NULL) {
+        return -1;
+    }
+    str_int = PyUnicode_InternFromString("int");
+    str_value_ = PyUnicode_InternFromString("_value_");
+    str_utcoffset = PyUnicode_InternFromString("utcoffset");
+    sixty_four = PyLong_FromLong(64);
+    return (str_int && str_value_ && str_utcoffset && sixty_four) ? 0 : -1;
+}
+
+/* The settings from make_encoder's `extended` (None or the tuple above) into e->ext
+ * (NULL for None): 0, or -1 on error. */
+static int
+ext_parse(Encoder *e, PyObject *arg)
+{
+    if (arg == NULL || arg == Py_None) {
+        return 0;
+    }
+    const char *dt_form, *dec_form;
+    struct ExtSettings *s = PyMem_Malloc(sizeof(*s));
+    if (s == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    if (!PyArg_ParseTuple(arg, "ssOOOO!:extended", &dt_form, &dec_form, &s->decimal_type,
+                          &s->uuid_type, &s->enum_type, &PySet_Type, &s->plain_types)) {
+        PyMem_Free(s);
+        return -1;
+    }
+    s->datetime_form = strcmp(dt_form, "iso") == 0     ? EXT_DT_ISO
+                       : strcmp(dt_form, "iso-z") == 0 ? EXT_DT_ISO_Z
+                                                       : EXT_DT_PYTHON;
+    s->decimal_string = strcmp(dec_form, "string") == 0;
+    Py_INCREF(s->decimal_type);
+    Py_INCREF(s->uuid_type);
+    Py_INCREF(s->enum_type);
+    Py_INCREF(s->plain_types);
+    e->ext = s;
+    return 0;
+}
+
+static int
+ext_traverse(Encoder *e, visitproc visit, void *arg)
+{
+    if (e->ext != NULL) {
+        Py_VISIT(e->ext->decimal_type);
+        Py_VISIT(e->ext->uuid_type);
+        Py_VISIT(e->ext->enum_type);
+        Py_VISIT(e->ext->plain_types);
+    }
+    return 0;
+}
+
+static void
+ext_clear(Encoder *e)
+{
+    struct ExtSettings *s = e->ext;
+    if (s != NULL) {
+        e->ext = NULL;
+        Py_DECREF(s->decimal_type);
+        Py_DECREF(s->uuid_type);
+        Py_DECREF(s->enum_type);
+        Py_DECREF(s->plain_types);
+        PyMem_Free(s);
+    }
+}
+
+static void
+put_digits(char **p, int v, int width)
+{
+    for (int i = width - 1; i >= 0; i--) {
+        (*p)[i] = (char)('0' + v % 10);
+        v /= 10;
+    }
+    *p += width;
+}
+
+/* "HH:MM:SS" and ".ffffff" when microseconds are not 0, at *p. */
+static void
+put_clock(char **p, int hour, int minute, int second, int us)
+{
+    put_digits(p, hour, 2);
+    *(*p)++ = ':';
+    put_digits(p, minute, 2);
+    *(*p)++ = ':';
+    put_digits(p, second, 2);
+    if (us) {
+        *(*p)++ = '.';
+        put_digits(p, us, 6);
+    }
+}
+
+/* isoformat's offset for a tzinfo (None or an exact datetime.timezone) at *p, "Z" for
+ * zero when z: 1 written, 0 when the tzinfo is of another type (Python's to write), -1. */
+static int
+put_offset(char **p, PyObject *tz, int z)
+{
+    if (tz == Py_None) {
+        return 1;
+    }
+    if (!Py_IS_TYPE(tz, Py_TYPE(PyDateTime_TimeZone_UTC))) {
+        return 0;
+    }
+    long long us = 0;
+    if (tz != PyDateTime_TimeZone_UTC) {
+        PyObject *delta = PyObject_CallMethodOneArg(tz, str_utcoffset, Py_None);
+        if (delta == NULL) {
+            return -1;
+        }
+        us = ((long long)PyDateTime_DELTA_GET_DAYS(delta) * 86400 +
+              PyDateTime_DELTA_GET_SECONDS(delta)) * 1000000LL +
+             PyDateTime_DELTA_GET_MICROSECONDS(delta);
+        Py_DECREF(delta);
+    }
+    if (us == 0 && z) {
+        *(*p)++ = 'Z';
+        return 1;
+    }
+    *(*p)++ = us < 0 ? '-' : '+';
+    if (us < 0) {
+        us = -us;
+    }
+    int micro = (int)(us % 1000000), secs = (int)(us / 1000000);
+    put_digits(p, secs / 3600, 2);
+    *(*p)++ = ':';
+    put_digits(p, secs / 60 % 60, 2);
+    if (secs % 60 || micro) {
+        *(*p)++ = ':';
+        put_digits(p, secs % 60, 2);
+        if (micro) {
+            *(*p)++ = '.';
+            put_digits(p, micro, 6);
+        }
+    }
+    return 1;
+}
+
+/* The quoted ASCII text buf[0:n] as a JSON string through `encoder`. */
+static int
+put_quoted_ascii(Encoder *e, Buf *b, const char *buf, Py_ssize_t n)
+{
+    if (e->str_mode != CALL_ENCODER) {
+        /* what the escaping writes for ASCII text with no '"', '\\' or controls */
+        if (put_char(b, '"') < 0 || put_ascii(b, buf, n) < 0) {
+            return -1;
+        }
+        return put_char(b, '"');
+    }
+    PyObject *s = PyUnicode_FromStringAndSize(buf, n);
+    if (s == NULL) {
+        return -1;
+    }
+    int rv = put_string(e, b, s);
+    Py_DECREF(s);
+    return rv;
+}
+
+/* A date, time or datetime of the exact type: 1 written, 0 for `default`, -1. */
+static int
+ext_temporal(Encoder *e, Buf *b, PyObject *o)
+{
+    char buf[64], *p = buf;
+    int rv = 1;
+    if (PyDateTime_CheckExact(o)) {
+        if (e->ext->datetime_form == EXT_DT_PYTHON) {
+            return 0;
+        }
+        put_digits(&p, PyDateTime_GET_YEAR(o), 4);
+        *p++ = '-';
+        put_digits(&p, PyDateTime_GET_MONTH(o), 2);
+        *p++ = '-';
+        put_digits(&p, PyDateTime_GET_DAY(o), 2);
+        *p++ = 'T';
+        put_clock(&p, PyDateTime_DATE_GET_HOUR(o), PyDateTime_DATE_GET_MINUTE(o),
+                  PyDateTime_DATE_GET_SECOND(o), PyDateTime_DATE_GET_MICROSECOND(o));
+        rv = put_offset(&p, PyDateTime_DATE_GET_TZINFO(o), e->ext->datetime_form == EXT_DT_ISO_Z);
+    }
+    else if (PyDate_CheckExact(o)) {
+        put_digits(&p, PyDateTime_GET_YEAR(o), 4);
+        *p++ = '-';
+        put_digits(&p, PyDateTime_GET_MONTH(o), 2);
+        *p++ = '-';
+        put_digits(&p, PyDateTime_GET_DAY(o), 2);
+    }
+    else {
+        put_clock(&p, PyDateTime_TIME_GET_HOUR(o), PyDateTime_TIME_GET_MINUTE(o),
+                  PyDateTime_TIME_GET_SECOND(o), PyDateTime_TIME_GET_MICROSECOND(o));
+        rv = put_offset(&p, PyDateTime_TIME_GET_TZINFO(o), 0);
+    }
+    return rv <= 0 ? rv : put_quoted_ascii(e, b, buf, p - buf) < 0 ? -1 : 1;
+}
+
+/* A Decimal of the exact type: 1 written, 0 for `default` (not finite, as a number), -1. */
+static int
+ext_decimal(Encoder *e, Buf *b, PyObject *o)
+{
+    PyObject *text = PyObject_Str(o);
+    if (text == NULL) {
+        return -1;
+    }
+    int rv = 1;
+    if (e->ext->decimal_string) {
+        rv = put_string(e, b, text) < 0 ? -1 : 1;
+    }
+    else {
+        Py_UCS4 c = PyUnicode_READ_CHAR(text, 0);
+        if (c == '-') {
+            c = PyUnicode_READ_CHAR(text, 1);
+        }
+        /* finite: its digits; NaN, sNaN and the infinities are json's float rules */
+        rv = c < '0' || c > '9' ? 0 : put_str(b, text) < 0 ? -1 : 1;
+    }
+    Py_DECREF(text);
+    return rv;
+}
+
+/* A UUID of the exact type, from its 128-bit int: 1 written, 0 for `default`, -1. */
+static int
+ext_uuid(Encoder *e, Buf *b, PyObject *o)
+{
+    PyObject *v = PyObject_GetAttr(o, str_int);
+    if (v == NULL) {
+        return -1;
+    }
+    if (!PyLong_CheckExact(v)) {
+        Py_DECREF(v);
+        return 0;
+    }
+    unsigned long long lo = PyLong_AsUnsignedLongLongMask(v);
+    PyObject *high = lo == (unsigned long long)-1 && PyErr_Occurred() ? NULL
+                                                                       : PyNumber_Rshift(v, sixty_four);
+    Py_DECREF(v);
+    if (high == NULL) {
+        return -1;
+    }
+    unsigned long long hi = PyLong_AsUnsignedLongLong(high);
+    Py_DECREF(high);
+    if (hi == (unsigned long long)-1 && PyErr_Occurred()) {
+        if (!PyErr_ExceptionMatches(PyExc_OverflowError)) {
+            return -1;
+        }
+        PyErr_Clear(); /* negative or past 128 bits: UUID.__str__ says what it makes of it */
+        return 0;
+    }
+    char hex[32], buf[36], *p = buf;
+    for (int i = 15; i >= 0; i--) {
+        hex[i] = hexdigits[hi & 15];
+        hex[i + 16] = hexdigits[lo & 15];
+        hi >>= 4;
+        lo >>= 4;
+    }
+    static const int groups[] = {8, 4, 4, 4, 12};
+    const char *h = hex;
+    for (int g = 0; g < 5; g++) {
+        if (g) {
+            *p++ = '-';
+        }
+        memcpy(p, h, (size_t)groups[g]);
+        p += groups[g];
+        h += groups[g];
+    }
+    return put_quoted_ascii(e, b, buf, p - buf) < 0 ? -1 : 1;
+}
+
+/* A member of a direct Enum subclass Extended has resolved: its _value_, written as
+ * `default`'s result is (in the markers as the member). 1 written, 0, -1. */
+static int
+ext_enum(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
+{
+    int known = PySet_Contains(e->ext->plain_types, (PyObject *)Py_TYPE(o));
+    if (known <= 0) {
+        return known;
+    }
+    if (markers_enter(e, b, o) < 0) {
+        return -1;
+    }
+    PyObject *value = PyObject_GetAttr(o, str_value_);
+    if (value == NULL) {
+        return -1;
+    }
+    if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
+        Py_DECREF(value);
+        return -1;
+    }
+    int rv = encode_obj(e, b, value, level);
+    Py_LeaveRecursiveCall();
+    Py_DECREF(value);
+    if (rv < 0 || markers_leave(e, b, o) < 0) {
+        return -1;
+    }
+    return 1;
+}
+
+/* A value json does not write, written here when Extended's writer for it is one of
+ * the above: 1 written, 0 for `default`, -1 on error. */
+static int
+encode_extended(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
+{
+    PyTypeObject *t = Py_TYPE(o);
+    if (t == PyDateTimeAPI->DateTimeType || t == PyDateTimeAPI->DateType ||
+        t == PyDateTimeAPI->TimeType) {
+        return ext_temporal(e, b, o);
+    }
+    if ((PyObject *)t == e->ext->decimal_type) {
+        return ext_decimal(e, b, o);
+    }
+    if ((PyObject *)t == e->ext->uuid_type) {
+        return ext_uuid(e, b, o);
+    }
+    if ((PyObject *)t->tp_base == e->ext->enum_type) {
+        return ext_enum(e, b, o, level);
+    }
+    return 0;
+}
+
 /* A value json does not write itself: what `default` returns for it, written instead. */
 static int
 encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
@@ -846,6 +1196,9 @@ encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
         rv = encode_dict(e, b, o, level);
         Py_LeaveRecursiveCall();
         return rv;
+    }
+    if (e->ext != NULL && (rv = encode_extended(e, b, o, level)) != 0) {
+        return rv < 0 ? -1 : 0;
     }
     return encode_default(e, b, o, level);
 }
@@ -919,12 +1272,15 @@ static PyObject *
 encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"markers", "default", "encoder", "indent", "key_separator",
-                             "item_separator", "sort_keys", "skipkeys", "allow_nan", NULL};
+                             "item_separator", "sort_keys", "skipkeys", "allow_nan", "extended",
+                             NULL};
     PyObject *markers, *defaultfn, *encoder, *indent, *key_separator, *item_separator;
+    PyObject *extended = NULL;
     int sort_keys, skipkeys, allow_nan;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp:make_encoder", kwlist, &markers,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp|O:make_encoder", kwlist, &markers,
                                      &defaultfn, &encoder, &indent, &key_separator,
-                                     &item_separator, &sort_keys, &skipkeys, &allow_nan)) {
+                                     &item_separator, &sort_keys, &skipkeys, &allow_nan,
+                                     &extended)) {
         return NULL;
     }
     if (markers != Py_None && !PyDict_Check(markers)) {
@@ -952,6 +1308,11 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->allow_nan = allow_nan;
     s->str_mode = CALL_ENCODER;
     s->active = NULL;
+    s->ext = NULL;
+    if (ext_parse(s, extended) < 0) {
+        Py_DECREF(s);
+        return NULL;
+    }
     if (PyCFunction_Check(encoder)) {
         PyCFunction f = PyCFunction_GetFunction(encoder);
         if (f != NULL && f == json_escape_ascii) {
@@ -973,7 +1334,7 @@ encoder_traverse(Encoder *self, visitproc visit, void *arg)
     Py_VISIT(self->indent);
     Py_VISIT(self->key_separator);
     Py_VISIT(self->item_separator);
-    return 0;
+    return ext_traverse(self, visit, arg);
 }
 
 static int
@@ -985,6 +1346,7 @@ encoder_clear(Encoder *self)
     Py_CLEAR(self->indent);
     Py_CLEAR(self->key_separator);
     Py_CLEAR(self->item_separator);
+    ext_clear(self);
     return 0;
 }
 
@@ -998,10 +1360,12 @@ encoder_dealloc(Encoder *self)
 
 PyDoc_STRVAR(encoder_doc,
              "make_encoder(markers, default, encoder, indent, key_separator, item_separator,\n"
-             "             sort_keys, skipkeys, allow_nan)\n--\n\n"
+             "             sort_keys, skipkeys, allow_nan, extended=None)\n--\n\n"
              "json's C encoder (_json.make_encoder): called as enc(o, level), it returns\n"
              "the text of o as a one-element list (3.10, 3.11) or tuple (3.12 on), with\n"
-             "indent (a str or None) written on every Python version.");
+             "indent (a str or None) written on every Python version. extended, when\n"
+             "`default` is a pure streamjson.Extended: (datetime, decimal, Decimal, UUID,\n"
+             "Enum, plain_types), its commonest types written without calling it.");
 
 static PyTypeObject EncoderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
@@ -1054,7 +1418,7 @@ PyInit__native(void)
         json_escape_unicode = json_function(json, "encode_basestring");
         Py_DECREF(json);
     }
-    if (PyType_Ready(&EncoderType) < 0) {
+    if (ext_init() < 0 || PyType_Ready(&EncoderType) < 0) {
         return NULL;
     }
     PyObject *m = PyModule_Create(&native_module);
