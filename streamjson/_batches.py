@@ -44,7 +44,9 @@ def _native_make_encoder() -> MakeEncoder | None:
         module = importlib.import_module(f"{__package__}._native")
     except ImportError:
         return None
-    make: MakeEncoder = module.make_encoder
+    # Without the built extension, a source tree's streamjson/_native/ folder (its C
+    # sources) imports as an empty namespace package: no encoder there either.
+    make: MakeEncoder | None = getattr(module, "make_encoder", None)
     return make
 
 

@@ -565,7 +565,7 @@ DEPTH_CHILD = textwrap.dedent(
 )
 
 LEVEL_BYTES = {"lists": 1200, "dicts": 1200, "generators": 2500, "objects": 2500}
-"""What one level of nesting may cost the walker, at most (about 950 and 2100 measured).
+"""What one level of nesting may cost the walker, at most (about 1,150 and 2,100 measured on 3.11).
 Python 3.10's generator frames are larger: about 1,370 bytes a level of lists there."""
 if sys.version_info < (3, 11):
     LEVEL_BYTES.update(lists=1500, dicts=1500)
@@ -620,8 +620,10 @@ def test_memory_per_level_of_nesting_is_bounded(kind: str) -> None:
         return value
 
     def peak(depth: int) -> int:
+        # The smaller of two runs: the first at a depth may also grow a cache or a free
+        # list once (up to ~100 KB seen), which is not a cost per level.
         value = nest(depth)
-        return peak_while(lambda: streamjson.dump(value, Discard()))
+        return min(peak_while(lambda: streamjson.dump(value, Discard())) for _ in range(2))
 
     peaks = [peak(2000), peak(4000)]
     # The walker's stack grows with the depth, by a bounded amount per level.

@@ -574,3 +574,21 @@ def test_one_encoder_called_from_two_threads_at_once() -> None:
         release.set()
         threads[0].join(10)
     assert results == {"first": ("text", '[["first"]]'), "second": ("text", '{"a": ["second"]}')}
+
+
+def test_a_source_tree_without_the_built_extension_uses_the_pure_path(tmp_path: Any) -> None:
+    """No compiler, editable install: streamjson/_native/ holds only C sources, which
+    import as an empty namespace package. streamjson must import, on the pure path."""
+    import shutil
+
+    package = os.path.dirname(streamjson.__file__)
+    shutil.copytree(
+        package, tmp_path / "streamjson", ignore=shutil.ignore_patterns("*.so", "*.pyd")
+    )
+    env = {**os.environ, "PYTHONPATH": str(tmp_path)}
+    env.pop("STREAMJSON_PURE", None)
+    code = "import streamjson; print(streamjson.native, streamjson.dumps([1.5, {'a': None}]))"
+    done = subprocess.run(
+        [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, check=True
+    )
+    assert done.stdout.decode().split(" ", 1) == ["False", '[1.5, {"a": null}]\n']
