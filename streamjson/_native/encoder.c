@@ -41,7 +41,10 @@ format_double(double x, char *buf)
 typedef struct Buf {
     void *data;
     int kind; /* PyUnicode_1BYTE_KIND, _2BYTE_ or _4BYTE_: the widest character so far */
-    Py_ssize_t len, cap; /* in characters */
+    Py_ssize_t len, cap; /* in characters (in bytes when utf8) */
+    /* UTF-8 bytes instead of a str: the buffer stays 1 byte wide, a non-ASCII character
+     * is written as its UTF-8 bytes (a lone surrogate is a UnicodeEncodeError). */
+    int utf8;
     /* The containers (and values for default) being written, outermost first, when
      * checking for circles with an empty markers dict (see markers_enter). */
     PyObject **open;
@@ -59,6 +62,7 @@ buf_init(Buf *b)
     b->open = NULL;
     b->n_open = b->cap_open = 0;
     b->use_markers_dict = 0;
+    b->utf8 = 0;
     b->kind = PyUnicode_1BYTE_KIND;
     b->len = 0;
     b->cap = 1024;
@@ -155,10 +159,28 @@ put_char(Buf *b, char c)
     return put_ascii(b, &c, 1);
 }
 
+/* A str with non-ASCII characters as UTF-8 bytes (a lone surrogate raises what
+ * s.encode("utf-8") raises). Only for what is seldom non-ASCII: separators, indent,
+ * the text of an encoder that is not json's; strings go through put_escaped. */
+static int
+put_utf8_str(Buf *b, PyObject *s)
+{
+    PyObject *bytes = PyUnicode_AsUTF8String(s);
+    if (bytes == NULL) {
+        return -1;
+    }
+    int rv = put_ascii(b, PyBytes_AS_STRING(bytes), PyBytes_GET_SIZE(bytes));
+    Py_DECREF(bytes);
+    return rv;
+}
+
 /* A str's characters as they are. */
 static int
 put_str(Buf *b, PyObject *s)
 {
+    if (b->utf8 && !PyUnicode_IS_ASCII(s)) {
+        return put_utf8_str(b, s);
+    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     int sk = PyUnicode_KIND(s);
     if (sk > b->kind && buf_widen(b, sk) < 0) {
@@ -172,7 +194,8 @@ put_str(Buf *b, PyObject *s)
     return 0;
 }
 
-/* The text, as the smallest str that holds it; the buffer is freed either way. The
+/* The text, as the smallest str that holds it (bytes when utf8); the buffer is freed
+ * either way. The
  * buffer is first cut to its text, so that it and the str are never more than twice
  * the text (with up to half the buffer spare, a long string would cost three times). */
 static PyObject *
@@ -185,7 +208,8 @@ buf_finish(Buf *b)
             b->cap = b->len + 1;
         }
     }
-    PyObject *s = PyUnicode_FromKindAndData(b->kind, b->data, b->len);
+    PyObject *s = b->utf8 ? PyBytes_FromStringAndSize((const char *)b->data, b->len)
+                          : PyUnicode_FromKindAndData(b->kind, b->data, b->len);
     PyMem_Free(b->data);
     b->data = NULL;
     return s;
@@ -267,10 +291,103 @@ escape_char(Py_UCS4 c, char *t)
         b->len = o;                                                               \
     } while (0)
 
+/* Room kept ahead while writing UTF-8: `width` bytes for every input character left
+ * (the most one takes, 2 to 4 by the str's kind), the closing quote and one escape. */
+#define UTF8_ROOM(left, width) ((left) * (width) + 13)
+
+/* The UnicodeEncodeError s.encode("utf-8") raises for a str holding a lone surrogate: -1. */
+static int
+surrogate_error(PyObject *s)
+{
+    PyObject *bytes = PyUnicode_AsUTF8String(s);
+    if (bytes != NULL) { /* not reached: the caller saw the surrogate */
+        Py_DECREF(bytes);
+        PyErr_SetString(PyExc_SystemError, "a lone surrogate encoded to UTF-8");
+    }
+    return -1;
+}
+
+/* ESCAPE_LOOP without ensure_ascii into a UTF-8 buffer, for a str that is not ASCII:
+ * a character json leaves as it is goes out as its UTF-8 bytes. A lone surrogate
+ * raises what s.encode("utf-8") raises. */
+#define ESCAPE_UTF8_LOOP(IN_T, WIDTH)                                             \
+    do {                                                                          \
+        const IN_T *src = (const IN_T *)in;                                       \
+        unsigned char *out = (unsigned char *)b->data;                            \
+        Py_ssize_t o = b->len;                                                    \
+        out[o++] = '"';                                                           \
+        for (Py_ssize_t i = 0; i < n; i++) {                                      \
+            Py_UCS4 ch = src[i];                                                  \
+            if (ch >= 0x80) {                                                     \
+                if (ch < 0x800) {                                                 \
+                    out[o++] = (unsigned char)(0xc0 | (ch >> 6));                 \
+                }                                                                 \
+                else if (ch < 0x10000) {                                          \
+                    if (Py_UNICODE_IS_SURROGATE(ch)) {                            \
+                        b->len = o;                                               \
+                        return surrogate_error(s);                                \
+                    }                                                             \
+                    out[o++] = (unsigned char)(0xe0 | (ch >> 12));                \
+                    out[o++] = (unsigned char)(0x80 | ((ch >> 6) & 0x3f));        \
+                }                                                                 \
+                else {                                                            \
+                    out[o++] = (unsigned char)(0xf0 | (ch >> 18));                \
+                    out[o++] = (unsigned char)(0x80 | ((ch >> 12) & 0x3f));       \
+                    out[o++] = (unsigned char)(0x80 | ((ch >> 6) & 0x3f));        \
+                }                                                                 \
+                out[o++] = (unsigned char)(0x80 | (ch & 0x3f));                   \
+                continue;                                                         \
+            }                                                                     \
+            if (!escapes_unicode[ch]) {                                           \
+                out[o++] = (unsigned char)ch;                                     \
+                continue;                                                         \
+            }                                                                     \
+            if (b->cap - o < UTF8_ROOM(n - i, WIDTH)) {                           \
+                b->len = o;                                                       \
+                if (buf_grow(b, UTF8_ROOM(n - i, WIDTH)) < 0) {                   \
+                    return -1;                                                    \
+                }                                                                 \
+                out = (unsigned char *)b->data;                                   \
+            }                                                                     \
+            char t[12];                                                           \
+            int k = escape_char(ch, t);                                           \
+            memcpy(out + o, t, (size_t)k);                                        \
+            o += k;                                                               \
+        }                                                                         \
+        out[o++] = '"';                                                           \
+        b->len = o;                                                               \
+    } while (0)
+
+/* put_escaped without ensure_ascii, for a str that is not ASCII, into a UTF-8 buffer. */
+static int
+put_escaped_utf8(Buf *b, PyObject *s)
+{
+    Py_ssize_t n = PyUnicode_GET_LENGTH(s);
+    int ik = PyUnicode_KIND(s);
+    const void *in = PyUnicode_DATA(s);
+    int width = ik == PyUnicode_1BYTE_KIND ? 2 : ik == PyUnicode_2BYTE_KIND ? 3 : 4;
+    if (n > (PY_SSIZE_T_MAX - 16) / 4) {
+        PyErr_SetString(PyExc_OverflowError, "string is too long to escape");
+        return -1;
+    }
+    if (RESERVE(b, UTF8_ROOM(n, width) + 1) < 0) {
+        return -1;
+    }
+    switch (ik) {
+    case PyUnicode_1BYTE_KIND: ESCAPE_UTF8_LOOP(Py_UCS1, 2); break;
+    case PyUnicode_2BYTE_KIND: ESCAPE_UTF8_LOOP(Py_UCS2, 3); break;
+    default: ESCAPE_UTF8_LOOP(Py_UCS4, 4); break;
+    }
+    return 0;
+}
+
 /* A str as json.dumps writes it, quotes included; `ascii` for ensure_ascii. */
 static int
 put_escaped(Buf *b, PyObject *s, int ascii)
 {
+    if (b->utf8 && !ascii && !PyUnicode_IS_ASCII(s)) {
+        return put_escaped_utf8(b, s);
+    }
     Py_ssize_t n = PyUnicode_GET_LENGTH(s);
     int ik = PyUnicode_KIND(s);
     const void *in = PyUnicode_DATA(s);
@@ -1206,16 +1323,19 @@ encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 static PyObject *
 encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
 {
-    static char *kwlist[] = {"obj", "_current_indent_level", NULL};
+    static char *kwlist[] = {"obj", "_current_indent_level", "utf8", NULL};
     PyObject *obj;
     Py_ssize_t level;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On:_iterencode", kwlist, &obj, &level)) {
+    int utf8 = 0;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "On|p:_iterencode", kwlist, &obj, &level,
+                                     &utf8)) {
         return NULL;
     }
     Buf b;
     if (buf_init(&b) < 0) {
         return NULL;
     }
+    b.utf8 = utf8;
     /* the call this one is made from: this thread's newest under way */
     PyThreadState *tstate = PyThreadState_Get();
     Buf *outer = self->active;
@@ -1363,7 +1483,8 @@ PyDoc_STRVAR(encoder_doc,
              "             sort_keys, skipkeys, allow_nan, extended=None)\n--\n\n"
              "json's C encoder (_json.make_encoder): called as enc(o, level), it returns\n"
              "the text of o as a one-element list (3.10, 3.11) or tuple (3.12 on), with\n"
-             "indent (a str or None) written on every Python version. extended, when\n"
+             "indent (a str or None) written on every Python version; enc(o, level, True)\n"
+             "gives the text as UTF-8 bytes instead of a str. extended, when\n"
              "`default` is a pure streamjson.Extended: (datetime, decimal, Decimal, UUID,\n"
              "Enum, plain_types), its commonest types written without calling it.");
 
