@@ -22,7 +22,7 @@ from collections import deque
 from collections.abc import Callable, Mapping
 from json.encoder import encode_basestring_ascii
 from operator import is_not
-from typing import Any, Final
+from typing import Any, Final, TypeVar
 
 from . import _fast
 from ._extended import Extended
@@ -31,7 +31,8 @@ from ._options import Options
 from ._shapes import PLAIN_ITEMS, SMALL, Shape, TypeSet, fits, shapes
 from ._types import Object, RawJSON
 
-MakeEncoder = Callable[..., Callable[[Any, int], Any]]
+MakeEncoder = Callable[..., Callable[..., Any]]
+Text = TypeVar("Text", str, bytes)
 
 
 def _native_make_encoder() -> MakeEncoder | None:
@@ -97,6 +98,7 @@ _HOLE = "streamjson-hole-" + os.urandom(12).hex()
 # written (a long one is written by the walker, which never copies it).
 _RAW = "streamjson-raw-" + os.urandom(12).hex()
 _RAW_TEXT = json.dumps(_RAW)  # the same text from every encoder and option
+_RAW_BYTES = _RAW_TEXT.encode()
 RAW_INLINE = 1024
 
 # One call of default() in a C attempt: the value, and its result or exception.
@@ -191,7 +193,7 @@ class Batches:
         self.attempt: list[Call] = []  # default()'s calls in this C attempt, in order
         self.replay: deque[Call] = deque()  # calls of failed attempts, not yet walked again
         self.c_markers: dict[int, Any] | None = {} if options.check_circular else None
-        self.c_enc: Callable[[Any, int], Any] | None = None
+        self.c_enc: Callable[..., Any] | None = None
         # Which containers the C encoder may take whole: bounded=False (dumps, which
         # holds the whole text anyway) drops the size limit.
         self.c_takes: Callable[[Any], bool] = fits if bounded else _any
@@ -207,6 +209,11 @@ class Batches:
         self.usable = (c_make_encoder is not None or options.fast) and (
             self.native or marks_fit(options)
         )
+        # streamjson's encoder can write its text as UTF-8 bytes (see ``utf8``)
+        self.writes_utf8 = NATIVE and self.native and not options.fast
+        # Whether parts come as UTF-8 bytes rather than str: set by the walker for each
+        # document, True only where ``writes_utf8``.
+        self.utf8 = False
         # Types that never stream: json's own, and the immutable scalars a default such
         # as streamjson.Extended names (it keeps the set current).
         self.plain_types: TypeSet = getattr(options.encoder.default, "plain_types", PLAIN_ITEMS)
@@ -218,7 +225,7 @@ class Batches:
         self.ran_default = False  # default() ran during this C attempt
         self.default_calls = 0
 
-    def whole(self, o: Any, level: int) -> str | Outcome:
+    def whole(self, o: Any, level: int) -> str | bytes | Outcome:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
         if not self.native:
             return self.indented([o], level)
@@ -226,7 +233,7 @@ class Batches:
             return FALLBACK
         return self.try_c(o, level=level)
 
-    def batch(self, batch: list[Any], level: int, lines: bool) -> str | Outcome:
+    def batch(self, batch: list[Any], level: int, lines: bool) -> str | bytes | Outcome:
         """The text of a batch of items of an array at ``level``, without brackets (with
         ``lines``, one a line), as ``try_c`` answers."""
         if lines:
@@ -236,12 +243,15 @@ class Batches:
         if self.vetted and not self.readable(batch):
             return FALLBACK
         text = self.try_c(batch, level=level)
-        if type(text) is not str:
-            return text
-        open_, _, close = self.layout.brackets("[", "]", level)
-        return text[len(open_) : len(text) - len(close)]
+        if type(text) is str:
+            open_, _, close = self.layout.brackets("[", "]", level)
+            return text[len(open_) : len(text) - len(close)]
+        if type(text) is bytes:
+            open_, _, close = self.layout.brackets("[", "]", level)
+            return text[len(open_.encode()) : len(text) - len(close.encode())]
+        return text
 
-    def indented(self, items: list[Any], level: int) -> str | Outcome:
+    def indented(self, items: list[Any], level: int) -> str | bytes | Outcome:
         """The indented text of ``items`` at ``level``, one C call for them all.
 
         json's C encoder cannot indent before 3.13 and uses one separator at every
@@ -268,14 +278,14 @@ class Batches:
         opts = self.opts
         return shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads)
 
-    def c_encoder(self) -> Callable[[Any, int], Any]:
+    def c_encoder(self) -> Callable[..., Any]:
         """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""
         enc = self.c_enc
         if enc is None:
             enc = self.c_enc = self._make_c_encoder(self._pure_hook if self.pure else self._hook)
         return enc
 
-    def _make_c_encoder(self, hook: Callable[[Any], Any]) -> Callable[[Any, int], Any]:
+    def _make_c_encoder(self, hook: Callable[[Any], Any]) -> Callable[..., Any]:
         """A C encoder for these options; with indent and not ``native``, it writes
         ``ITEM_MARK`` between elements and ``KEY_MARK`` after each key separator (see
         ``indented``)."""
@@ -367,15 +377,18 @@ class Batches:
         self.default_calls += 1
         return self.opts.default(o)
 
-    def try_c(self, o: Any, each: bool = False, level: int = 0) -> str | Outcome:
+    def try_c(self, o: Any, each: bool = False, level: int = 0) -> str | bytes | Outcome:
         """Encode ``o`` at ``level`` with the C encoder: its text, or what to do instead.
         With ``each``, ``o`` is a batch of documents and the text is theirs, one a line.
+        The text is UTF-8 bytes with ``utf8``; a lone surrogate then ends the attempt
+        (``C_FAILED``): the walker writes that part as str, and the error arises where
+        it is encoded.
         """
         self.attempt.clear()
         self.raws.clear()
         self.ran_default = self.holes = False
         try:
-            text = _c_text(self.c_encoder(), o, each, level)
+            text = _c_text(self.c_encoder(), o, each, level, self.utf8)
         except BaseException as exc:
             if self.c_markers:
                 self.c_markers.clear()  # the C encoder leaves its markers behind on error
@@ -398,7 +411,7 @@ class Batches:
             return FALLBACK
         return whole
 
-    def _unchanged(self, o: Any, each: bool, level: int, text: str) -> None:
+    def _unchanged(self, o: Any, each: bool, level: int, text: str | bytes) -> None:
         """RuntimeError unless ``o`` still reads as ``text`` says, holes and all.
 
         ``default`` ran while the C encoder wrote ``text``, and ``o`` is about to be
@@ -425,7 +438,9 @@ class Batches:
             raise own
         raise RuntimeError(_CHANGED) from exc
 
-    def _encoded_again(self, o: Any, each: bool, level: int) -> tuple[str | Exception, bool]:
+    def _encoded_again(
+        self, o: Any, each: bool, level: int
+    ) -> tuple[str | bytes | Exception, bool]:
         """``o`` encoded again, this attempt's calls of ``default`` replayed in their
         order (a value past them is a hole): its text or exception, and whether every
         call was replayed. A value other than the one ``default`` was given is a
@@ -446,7 +461,9 @@ class Batches:
             return result
 
         try:
-            out: str | Exception = _c_text(self._make_c_encoder(replayed), o, each, level)
+            out: str | bytes | Exception = _c_text(
+                self._make_c_encoder(replayed), o, each, level, self.utf8
+            )
         except Exception as exc:
             if self.c_markers:
                 self.c_markers.clear()
@@ -458,9 +475,16 @@ class Batches:
         self.replay.extendleft(reversed(self.attempt))
 
 
-def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> str:
+def _c_text(
+    enc: Callable[..., Any], o: Any, each: bool, level: int, utf8: bool = False
+) -> str | bytes:
     """The text of ``o`` at ``level`` from ``enc``; with ``each``, of each item of ``o``
-    (at level 0), one a line."""
+    (at level 0), one a line. With ``utf8``, as UTF-8 bytes (streamjson's encoder only)."""
+    if utf8:
+        if each:
+            return b"\n".join([enc(item, 0, True)[0] for item in o])
+        data: bytes = enc(o, level, True)[0]
+        return data
     if each:
         return "\n".join(["".join(enc(item, 0)) for item in o])
     chunks = enc(o, level)  # a list, or a tuple from 3.12 on
@@ -468,16 +492,28 @@ def _c_text(enc: Callable[[Any, int], Any], o: Any, each: bool, level: int) -> s
     return text
 
 
-def _with_raws(text: str, raws: list[str]) -> str | None:
+def _with_raws(text: str | bytes, raws: list[str]) -> str | bytes | None:
     """``text`` with each RawJSON placeholder replaced by its text, in order; None when
-    a string in the document is the placeholder itself (the walker then writes it)."""
-    pieces = text.split(_RAW_TEXT)
+    a string in the document is the placeholder itself, or when UTF-8 ``text`` meets a
+    raw text that has no UTF-8 (a lone surrogate): the walker then writes it."""
+    if type(text) is bytes:
+        try:
+            return _put_raws(text.split(_RAW_BYTES), [raw.encode() for raw in raws], b"")
+        except UnicodeEncodeError:
+            return None
+    assert type(text) is str
+    return _put_raws(text.split(_RAW_TEXT), raws, "")
+
+
+def _put_raws(pieces: list[Text], raws: list[Text], empty: Text) -> Text | None:
+    """``pieces`` with ``raws`` between them, joined; None unless there is one raw
+    between each two pieces."""
     if len(pieces) != len(raws) + 1:
         return None
-    out = [""] * (len(pieces) + len(raws))
+    out = [empty] * (len(pieces) + len(raws))
     out[::2] = pieces
     out[1::2] = raws
-    return "".join(out)
+    return empty.join(out)
 
 
 def _same_failure(a: Exception, b: Exception) -> bool:

@@ -32,6 +32,11 @@ class EncodeOptions(TypedDict, total=False):
     sort_keys: bool
 
 
+Start = Callable[[bool], Iterator[Chunk]]
+"""What starts a chunk generator: with True, of UTF-8 bytes where the walker writes
+them (see ``Walker.chunks``), for a sink that takes them; else of str."""
+
+
 def walk(
     obj: Any, chunk_size: int, kw: dict[str, Any], *, bounded: bool = True, fast: bool = False
 ) -> Iterator[Chunk]:
@@ -40,14 +45,25 @@ def walk(
     A ``cls`` that overrides ``encode`` or ``iterencode`` is honoured as json honours
     it: its ``encode()`` result is the whole document, as one chunk.
     """
+    return start_walk(obj, chunk_size, kw, bounded=bounded, fast=fast)(False)
+
+
+def start_walk(
+    obj: Any, chunk_size: int, kw: dict[str, Any], *, bounded: bool = True, fast: bool = False
+) -> Start:
+    """:func:`walk`, the generator started later: the options are resolved now (and an
+    overriding ``cls``'s ``encode()`` called now), the value read once it is started."""
     options = resolve(kw, chunk_size, fast=fast)
     if options.override is not None:
-        return iter((options.override.encode(obj),))
-    return Walker(options, bounded=bounded).chunks(obj)
+        whole: Iterator[Chunk] = iter((options.override.encode(obj),))
+        return lambda utf8: whole
+    walker = Walker(options, bounded=bounded)
+    return lambda utf8: walker.chunks(obj, utf8=utf8)
 
 
-def refuse_async(chunks: Iterator[Chunk], use: str) -> Generator[str, None, None]:
-    """Pass text chunks through; fail clearly when the document holds an async source."""
+def refuse_async(chunks: Iterator[Chunk], use: str) -> Generator[Any, None, None]:
+    """Pass text chunks through (str, or bytes from a walker told ``utf8``); fail clearly
+    when the document holds an async source."""
     for chunk in chunks:
         if isinstance(chunk, Pull):
             assert isinstance(chunks, Generator)

@@ -12,7 +12,7 @@ import sys
 from collections.abc import AsyncIterable, Generator, Iterable, Iterator, Mapping
 from typing import Any
 
-from ._encode import refuse_async
+from ._encode import Start, refuse_async
 from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._sinks import write_chunks
 from ._types import EXHAUSTED, Chunk, Pull, Target
@@ -41,18 +41,33 @@ def line_chunks(
     *,
     bounded: bool = True,
     fast: bool = False,
-) -> Generator[Chunk, Any, None]:
+) -> Iterator[Chunk]:
     """Check the options and the iterable now, and return the JSON Lines chunk generator.
 
     The generator follows the walker's protocol: it yields text, or a ``Pull`` when
     ``iterable`` is async. A ``cls`` that overrides ``encode`` or ``iterencode`` is
     honoured as ``dumps`` honours it: each line is ``cls(**kw).encode(item)``.
     """
+    return start_lines(iterable, chunk_size, kw, bounded=bounded, fast=fast)(False)
+
+
+def start_lines(
+    iterable: Iterable[Any] | AsyncIterable[Any],
+    chunk_size: int,
+    kw: dict[str, Any],
+    *,
+    bounded: bool = True,
+    fast: bool = False,
+) -> Start:
+    """:func:`line_chunks`, the generator started later (see :data:`Start`): the
+    options and the iterable are checked now."""
     check_documents(iterable)
     options = resolve(kw, chunk_size, fast=fast, lines=True)
-    if options.override is not None:
-        return _encode_each(options.override, iterable)
-    return Walker(options, bounded=bounded).chunks(iterable, lines=True)
+    override = options.override
+    if override is not None:
+        return lambda utf8: _encode_each(override, iterable)
+    walker = Walker(options, bounded=bounded)
+    return lambda utf8: walker.chunks(iterable, lines=True, utf8=utf8)
 
 
 def _encode_each(
@@ -120,5 +135,5 @@ def dump_lines(
     and compressed by its suffix (``.gz``, ``.bz2``, ``.xz``), or an fsspec URL
     written all or nothing (``storage_options`` go to fsspec).
     """
-    chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
-    write_chunks(chunks, fp, encoding, "dump_lines_async", storage_options)
+    start = start_lines(iterable, chunk_size, dict(kw), fast=fast)
+    write_chunks(start, fp, encoding, "dump_lines_async", storage_options)

@@ -10,6 +10,9 @@ of :func:`trial_writes` (``_aio`` uses both, and drives the same steps with awai
 Every path is opened here: :func:`_path_sink` to write it, :func:`appended_sink` to
 append to it. Every file-like writer goes through :func:`file_writer` (``_aio``
 through :func:`left_after`), which writes again what a write did not take.
+
+A binary sink whose encoding is UTF-8 also takes ``bytes``, written as they are: the
+walker's UTF-8 chunks (see :func:`takes_utf8`), so that no str is made for them.
 """
 
 from __future__ import annotations
@@ -29,12 +32,12 @@ from typing import IO, Any, TypeGuard, TypeVar
 
 from ._codecs import Compressed, codec
 from ._compress_thread import CompressThread
-from ._encode import refuse_async, walk
+from ._encode import Start, refuse_async, start_walk
 from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE
 from ._types import Chunk, Target
 
-Write = Callable[[str], None]
+Write = Callable[[Any], None]  # takes str; and bytes where takes_utf8() says so
 Data = TypeVar("Data", str, bytes, memoryview)
 
 
@@ -58,12 +61,12 @@ def dump(
     get the text encoded with ``encoding``. The text is exactly ``dumps(obj, **kw)``
     (with ``fast=True``, orjson's format: see :func:`streamjson.iterencode`).
     """
-    chunks = walk(obj, chunk_size, dict(kw), fast=fast)
-    write_chunks(chunks, fp, encoding, "dump_async", storage_options)
+    start = start_walk(obj, chunk_size, dict(kw), fast=fast)
+    write_chunks(start, fp, encoding, "dump_async", storage_options)
 
 
 def write_chunks(
-    chunks: Iterator[Chunk],
+    chunks: Iterator[Chunk] | Start,
     fp: Target,
     encoding: str,
     use: str,
@@ -71,13 +74,18 @@ def write_chunks(
 ) -> None:
     """Write ``chunks`` to the sink ``fp`` (see :func:`open_sink`), then close ``chunks``.
 
+    ``chunks`` is the chunk generator, or what starts it (a :data:`Start`), started
+    once the sink is open: with UTF-8 bytes for a sink that takes them.
     An async source in the document is a TypeError naming ``streamjson.<use>()``.
     ``chunks`` is closed whatever happens, so the generators it started are closed.
     """
     written = 0
+    started = None if callable(chunks) else chunks
     try:
         with open_sink(fp, encoding, storage_options) as write:
-            for chunk in refuse_async(chunks, use):
+            text = chunks(takes_utf8(write)) if callable(chunks) else chunks
+            started = text
+            for chunk in refuse_async(text, use):
                 try:
                     write(chunk)
                 except UnicodeEncodeError as exc:
@@ -85,9 +93,34 @@ def write_chunks(
                     raise
                 written += len(chunk)
     finally:
-        close = getattr(chunks, "close", None)
+        close = getattr(started, "close", None)
         if close is not None:
             close()
+
+
+def is_utf8(encoding: str) -> bool:
+    """Whether ``encoding`` is UTF-8, however it is spelt (``utf-8-sig`` is not: its BOM
+    comes from the encoder)."""
+    return codecs.lookup(encoding).name == "utf-8"
+
+
+def takes_utf8(write: Callable[..., Any]) -> bool:
+    """Whether a ``write`` from this module (or ``_aio``) takes UTF-8 bytes as they are:
+    that of a binary sink whose encoding is UTF-8."""
+    return getattr(write, "utf8", False) is True
+
+
+def byte_writer(write: Callable[[Any], Any], encoding: str) -> Callable[[Any], Any]:
+    """``write`` for str chunks (encoded with ``encoding`` by one incremental encoder:
+    one BOM at most, not one a chunk) and UTF-8 bytes, which pass as they are; marked
+    for :func:`takes_utf8` when ``encoding`` is UTF-8."""
+    encode = codecs.getincrementalencoder(encoding)().encode
+
+    def put(text: str | bytes) -> Any:
+        return write(text if type(text) is bytes else encode(text))  # type: ignore[arg-type]
+
+    put.utf8 = is_utf8(encoding)  # type: ignore[attr-defined]
+    return put
 
 
 def is_path(target: object) -> TypeGuard[str | bytes | os.PathLike[Any]]:
@@ -240,11 +273,9 @@ def open_sink(
     if kind is Kind.PATH:
         return _path_sink(path_name(target), encoding)
     if kind is Kind.SOCKET:
-        encode = codecs.getincrementalencoder(encoding)().encode
         if target.gettimeout() == 0.0:  # non-blocking: sendall cannot say what it sent
-            return contextlib.nullcontext(_socket_writer(target, encode))
-        sendall = target.sendall
-        return contextlib.nullcontext(lambda text: sendall(encode(text)))
+            return contextlib.nullcontext(byte_writer(_socket_writer(target), encoding))
+        return contextlib.nullcontext(byte_writer(target.sendall, encoding))
     write = getattr(target, "write", None)
     if not callable(write):
         raise TypeError(
@@ -260,11 +291,11 @@ def open_sink(
     return contextlib.nullcontext(file_writer(target, write, encoding if binary else None))
 
 
-def _socket_writer(sock: socket.socket, encode: Callable[[str], bytes]) -> Write:
+def _socket_writer(sock: socket.socket) -> Callable[[bytes], None]:
     """send() to a non-blocking socket until all is sent, waiting while it is full."""
 
-    def send_all(text: str) -> None:
-        data = memoryview(encode(text))
+    def send_all(text: bytes) -> None:
+        data = memoryview(text)
         while data:
             try:
                 data = data[sock.send(data) :]
@@ -319,7 +350,8 @@ def stalled(stalls: int, target: Any, size: int, left: int) -> int:
 
 
 def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) -> Write:
-    """``write(text)`` for a file-like ``target``: encoded if ``encoding`` is given.
+    """``write(text)`` for a file-like ``target``: encoded if ``encoding`` is given
+    (then UTF-8 bytes are taken too: see :func:`byte_writer`).
 
     Whatever a write does not take is written again, nothing twice (see
     :func:`left_after`): a raw file's short write or None, a writer that returns a
@@ -329,17 +361,15 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
     characters, so retrying could lose text or write it twice.
     """
     raw = isinstance(target, io.RawIOBase)
-    # one incremental encoder a sink: one BOM at most, not one a chunk
-    encode = None if encoding is None else codecs.getincrementalencoder(encoding)().encode
+    binary = encoding is not None
 
-    def put(text: str) -> None:
-        data: Any = text if encode is None else encode(text)
+    def put(data: Any) -> None:
         stalls = 0
         while data:
             try:
                 result = write(data)
             except BlockingIOError as exc:
-                if encode is None:
+                if not binary:
                     raise
                 result = written_before(exc)
             if (type(result) is int and result == len(data)) or (result is None and not raw):
@@ -348,7 +378,7 @@ def file_writer(target: Any, write: Callable[[Any], Any], encoding: str | None) 
             stalls = stalled(stalls, target, len(data), len(left))
             data = left
 
-    return put
+    return put if encoding is None else byte_writer(put, encoding)
 
 
 def written_before(exc: BlockingIOError) -> int:

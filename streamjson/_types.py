@@ -91,4 +91,4 @@ class Pull:
 EXHAUSTED: Any = object()
 """Sent back into the walker when an async source raised StopAsyncIteration."""
 
-Chunk = str | Pull
+Chunk = str | bytes | Pull

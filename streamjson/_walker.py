@@ -1,7 +1,8 @@
 """The walker: the only code that knows JSON syntax. It does no I/O.
 
 ``Walker(options).chunks(value)`` is a generator of ``str`` chunks of about
-``options.chunk_size`` characters. When the document holds an async source it
+``options.chunk_size`` characters (``chunks(value, utf8=True)``: of UTF-8 ``bytes``,
+where the C encoder writes them). When the document holds an async source it
 yields a :class:`~streamjson._types.Pull` instead, and expects the next item (or
 ``EXHAUSTED``) to be sent back; only the async driver does that.
 
@@ -25,7 +26,7 @@ from typing import Any
 
 from ._batches import FALLBACK, Batches, reads_dicts_whole, still_holds
 from ._layout import CACHED_LEVELS, EMPTY_ARRAY, OPENS_SKIPPED_DICT, Layout
-from ._location import SOURCE, add_location
+from ._location import SOURCE, add_location, add_note
 from ._options import Options
 from ._shapes import plain
 from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
@@ -33,7 +34,7 @@ from ._types import EXHAUSTED, Chunk, Object, Pull, RawJSON
 # A frame is a generator that yields text, child frames or Pull requests, plus the
 # one-item list where it keeps the key or index it is working on (for error paths).
 Frame = tuple[Generator[Any, Any, None], list[Any]]
-Encoded = str | Frame
+Encoded = str | bytes | Frame  # bytes: UTF-8 text from the C encoder
 
 _int_repr = int.__repr__
 _dict_len = dict.__len__
@@ -132,7 +133,7 @@ class Walker:
                 return "{}" if t is dict else "[]"
             if use_c:
                 text = self.batches.whole(o, level)
-                if type(text) is str:
+                if type(text) is str or type(text) is bytes:
                     return text
                 use_c = text is FALLBACK
             if isinstance(o, dict):
@@ -204,7 +205,7 @@ class Walker:
             return self._frame(self._object, pairs, level, use_c, o)
         mark = self._enter(o)  # json marks the object before it calls default
         out = self.encode(self.batches.call_default(o), level, use_c)
-        if isinstance(out, str):
+        if isinstance(out, (str, bytes)):
             self._leave(mark)
             return out
         return self._then_leave(out, mark), [None]
@@ -313,12 +314,16 @@ class Walker:
                 item_c = use_c
                 if use_c:
                     text = batches.batch(batch, level, lines)
-                    if type(text) is str:
+                    if type(text) is str or type(text) is bytes:
                         if resizable is not None and (
                             len(resizable) != length or batches.default_calls != calls
                         ):
                             length = still_holds(resizable, start, batch, length)
-                        yield head + text
+                        if type(text) is str:
+                            yield head + text
+                        else:  # UTF-8 bytes: the chunks' loop encodes head
+                            yield head
+                            yield text
                         head = sep
                         index += len(batch)
                         n = max(1, min(MAX_BATCH, n * target // (len(text) + 1)))
@@ -435,7 +440,12 @@ class Walker:
     # -- the trampoline ------------------------------------------------------------
 
     def chunks(
-        self, root: Any, level: int = 0, lines: bool = False, bare: bool = False
+        self,
+        root: Any,
+        level: int = 0,
+        lines: bool = False,
+        bare: bool = False,
+        utf8: bool = False,
     ) -> Generator[Chunk, Any, None]:
         """Yield the JSON text of ``root`` in chunks of about ``chunk_size`` characters.
 
@@ -445,6 +455,13 @@ class Walker:
         a newline. With ``bare``, ``root`` is an iterable (sync or async) written as
         the elements of an array at ``level`` and the separators between them: the
         array without its brackets, nothing for no elements.
+
+        With ``utf8``, where the C encoder is streamjson's own, the chunks are the
+        text's UTF-8 bytes (about ``chunk_size`` bytes each), the same bytes as the str
+        chunks encoded: the C encoder's parts come as bytes and the walker's own
+        pieces are encoded as they come. Text without UTF-8 (a lone surrogate) is then
+        a UnicodeEncodeError noted with its byte offset in the document. Elsewhere
+        ``utf8`` changes nothing: the chunks are str.
         """
         if lines and self.opts.indent is not None:
             raise ValueError("JSON Lines cannot be indented: each document stays on one line")
@@ -455,8 +472,10 @@ class Walker:
         max_depth = self.max_depth
         stack: list[Generator[Any, Any, None]] = []
         locs: list[list[Any]] = [[None]]
-        buf: list[str] = []
+        utf8 = self.batches.utf8 = utf8 and self.use_c and self.batches.writes_utf8
+        buf: list[Any] = []  # str pieces; with utf8, bytes and the walker's own str pieces
         size = 0
+        done = 0  # what the chunks yielded so far hold (bytes where utf8)
         sent: Any = None
         try:
             if lines or bare:
@@ -472,8 +491,8 @@ class Walker:
                 out = self.opts.encode_str(root)
             else:
                 out = self.encode(root, level, self.use_c)
-            if isinstance(out, str):
-                yield out
+            if isinstance(out, (str, bytes)):
+                yield _utf8(out, 0) if utf8 and isinstance(out, str) else out
                 return
             stack.append(out[0])
             locs[0] = out[1]
@@ -486,15 +505,19 @@ class Walker:
                     sent = None
                     continue
                 sent = None
-                if type(x) is str:
+                if type(x) is str or type(x) is bytes:
                     if buf and len(x) >= big:  # pass big text on as it is, not copied
-                        yield "".join(buf)
+                        chunk = _utf8_chunk(buf, done) if utf8 else "".join(buf)
+                        yield chunk
+                        done += len(chunk)
                         buf = []
                         size = 0
                     buf.append(x)
                     size += len(x)
                     if size >= limit:
-                        yield "".join(buf)
+                        chunk = _utf8_chunk(buf, done) if utf8 else "".join(buf)
+                        yield chunk
+                        done += len(chunk)
                         buf = []
                         size = 0
                 elif type(x) is tuple:
@@ -515,7 +538,30 @@ class Walker:
         finally:
             self.batches.replay.clear()
         if buf:
-            yield "".join(buf)
+            yield _utf8_chunk(buf, done) if utf8 else "".join(buf)
+
+
+def _utf8_chunk(pieces: list[str | bytes], offset: int) -> bytes:
+    """One chunk of UTF-8 from ``pieces``: bytes as they are, str encoded now, when the
+    chunk is handed on, as a sink encodes a str chunk (so that an error in the
+    document before the sink would write it still comes first). The chunk starts
+    at byte ``offset`` of the document."""
+    for i, piece in enumerate(pieces):
+        if type(piece) is str:
+            pieces[i] = _utf8(piece, offset)
+        offset += len(pieces[i])
+    return b"".join(pieces)  # type: ignore[arg-type]
+
+
+def _utf8(piece: str, offset: int) -> bytes:
+    """``piece`` as UTF-8; a UnicodeEncodeError (a lone surrogate) gets a note saying
+    where, as a byte offset in the document: ``piece`` starts at ``offset``."""
+    try:
+        return piece.encode()
+    except UnicodeEncodeError as exc:
+        at = offset + len(piece[: exc.start].encode())
+        add_note(exc, f"streamjson: at byte {at} of the document")
+        raise
 
 
 def _split(pair: Any) -> tuple[Any, Any]:
