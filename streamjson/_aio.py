@@ -27,16 +27,25 @@ from collections.abc import (
 from types import AsyncGeneratorType
 from typing import Any
 
-from ._encode import walk
-from ._lines import line_chunks
+from ._encode import Start, start_walk, walk
+from ._lines import line_chunks, start_lines
 from ._options import DEFAULT_CHUNK_SIZE
-from ._sinks import Kind, classify, left_after, stalled, trial_writes, written_before
+from ._sinks import (
+    Kind,
+    classify,
+    is_utf8,
+    left_after,
+    stalled,
+    takes_utf8,
+    trial_writes,
+    written_before,
+)
 from ._types import EXHAUSTED, Chunk, Pull
 
 AsyncWrite = Callable[[str], Awaitable[None]]
 
 
-async def drive(chunks: Iterator[Chunk]) -> AsyncGenerator[str, None]:
+async def drive(chunks: Iterator[Chunk]) -> AsyncGenerator[Any, None]:
     """Run the walker's chunk generator, awaiting the async sources it asks for.
 
     Yields the text chunks (``chunks`` may also be a plain iterator of text). If
@@ -55,7 +64,7 @@ async def drive(chunks: Iterator[Chunk]) -> AsyncGenerator[str, None]:
             except StopIteration:
                 return
             sent = error = None
-            if type(chunk) is str:
+            if type(chunk) is str or type(chunk) is bytes:
                 yield chunk
                 continue
             assert isinstance(chunk, Pull)
@@ -136,8 +145,8 @@ async def dump_async(
     text is exactly ``dumps(obj, **kw)`` (with ``fast=True``, ``dumps(obj, fast=True,
     **kw)``). The writer is not closed.
     """
-    chunks = walk(obj, chunk_size, dict(kw), fast=fast)
-    await _write_all(drive(chunks), writer, encoding, "dump_async")
+    start = start_walk(obj, chunk_size, dict(kw), fast=fast)
+    await _write_all(start, writer, encoding, "dump_async")
 
 
 async def dump_lines_async(
@@ -155,19 +164,18 @@ async def dump_lines_async(
     ``indent`` is a ValueError. ``writer`` is taken as in :func:`dump_async`;
     ``fast=True`` writes orjson's format, as :func:`dump_lines` does with it.
     """
-    chunks = line_chunks(iterable, chunk_size, dict(kw), fast=fast)
-    await _write_all(drive(chunks), writer, encoding, "dump_lines_async")
+    start = start_lines(iterable, chunk_size, dict(kw), fast=fast)
+    await _write_all(start, writer, encoding, "dump_lines_async")
 
 
-async def _write_all(
-    text: AsyncGenerator[str, None], writer: Any, encoding: str, name: str
-) -> None:
-    """Write every chunk of ``text`` to ``writer``; close ``text`` whatever happens.
+async def _write_all(start: Start, writer: Any, encoding: str, name: str) -> None:
+    """Write every chunk of the walk ``start`` starts (UTF-8 bytes for a writer that
+    takes them) to ``writer``; close it whatever happens.
 
     ``name`` is the function writing, for its errors (see :func:`async_sink`).
     """
-    async with contextlib.aclosing(text):
-        write = await async_sink(writer, encoding, name)
+    write = await async_sink(writer, encoding, name)
+    async with contextlib.aclosing(drive(start(takes_utf8(write)))) as text:
         async for chunk in text:
             await write(chunk)
 
@@ -214,8 +222,8 @@ async def async_sink(writer: Any, encoding: str, name: str) -> AsyncWrite:
     binary = await _confirm_kind(kind, certain, write) is Kind.BINARY
     raw = isinstance(writer, io.RawIOBase)
 
-    async def put(text: str) -> None:
-        data: Any = encode(text) if binary else text
+    async def put(text: str | bytes) -> None:
+        data: Any = encode(text) if binary and type(text) is str else text
         stalls = 0
         while data:
             try:
@@ -232,6 +240,7 @@ async def async_sink(writer: Any, encoding: str, name: str) -> AsyncWrite:
         if drain is not None:
             await drain()
 
+    put.utf8 = binary and is_utf8(encoding)  # type: ignore[attr-defined]
     return put
 
 

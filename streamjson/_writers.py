@@ -38,6 +38,7 @@ from ._sinks import (
     open_sink,
     path_name,
     refuse_storage_options,
+    takes_utf8,
 )
 from ._types import Chunk, Target
 from ._walker import Walker
@@ -227,12 +228,14 @@ class LinesWriter(_Writer):
         if self._override is not None:
             chunks: Iterator[Chunk] = map(self._line, items)
         else:
-            chunks = Walker(self._block_options).chunks(items, lines=True)
-        rest = ""
+            utf8 = takes_utf8(self._write)
+            chunks = Walker(self._block_options).chunks(items, lines=True, utf8=utf8)
+        rest: Any = ""
         try:
             for chunk in refuse_async(chunks, "dump_lines_async"):
-                text = rest + chunk
-                end = text.rfind("\n") + 1  # the only line breaks end lines: options are checked
+                text = rest + chunk if rest else chunk
+                # the only line breaks end lines: options are checked
+                end = text.rfind(b"\n" if type(text) is bytes else "\n") + 1
                 rest = text[end:]
                 if end:
                     with self._lock:
@@ -326,7 +329,7 @@ class ArrayWriter(_Writer):
         """Append ``obj`` to the array, encoded as ``dumps`` encodes a list element."""
         with self._lock:
             self._start()
-            chunks = self._walker.chunks(obj, level=1)
+            chunks = self._walker.chunks(obj, level=1, utf8=takes_utf8(self._write))
             try:
                 self._elements(refuse_async(chunks, "dump_async"))
             finally:
@@ -338,7 +341,7 @@ class ArrayWriter(_Writer):
         items = _sync_items(iterable, "dump_async")
         with self._lock:
             self._start()
-            chunks = self._walker.chunks(items, bare=True)
+            chunks = self._walker.chunks(items, bare=True, utf8=takes_utf8(self._write))
             try:
                 self._elements(refuse_async(chunks, "dump_async"))
             except BaseException as exc:
@@ -355,13 +358,16 @@ class ArrayWriter(_Writer):
             raise RuntimeError("ArrayWriter written to while it was writing an element")
         self._writing = True
 
-    def _elements(self, text: Iterator[str]) -> None:
-        """Write element text after the pending separator, chunk by chunk."""
+    def _elements(self, text: Iterator[str | bytes]) -> None:
+        """Write element text (str, or UTF-8 bytes) after the pending separator, chunk by
+        chunk."""
         head = self._sep if self._started else self._open
         written = False
         try:
             for chunk in text:
-                self._put(chunk if written else head + chunk)
+                if not written:
+                    chunk = head + chunk if isinstance(chunk, str) else head.encode() + chunk
+                self._put(chunk)
                 written = True
         except BaseException as exc:
             if written:
@@ -372,7 +378,7 @@ class ArrayWriter(_Writer):
     def _finish(self) -> None:
         self._write(self._end if self._started else EMPTY_ARRAY)
 
-    def _put(self, text: str) -> None:
+    def _put(self, text: str | bytes) -> None:
         try:
             self._write(text)
         except BaseException as exc:

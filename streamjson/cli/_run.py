@@ -15,7 +15,7 @@ from .._encode import refuse_async
 from .._events import DepthError
 from .._layout import EMPTY_ARRAY
 from .._options import resolve
-from .._sinks import open_sink
+from .._sinks import open_sink, takes_utf8
 from .._types import Chunk
 from .._walker import Walker
 from ._args import build_parser, check_prefix, dump_options, reads_several
@@ -109,32 +109,37 @@ def convert(
     """Read the documents from ``inp`` and write each with ``write``, then a newline."""
     root, check = documents(args, inp, options["sort_keys"])
     walker = Walker(resolve(options))
+    utf8 = takes_utf8(write)  # a binary UTF-8 sink: UTF-8 bytes from the C encoder
+    empty: Any = b"" if utf8 else ""
     chunks: Iterator[Chunk]
     if options["indent"] is None and (args.json_lines or args.to_lines is not None):
-        chunks = walker.chunks(root, lines=True)  # one document a line: JSON Lines
+        chunks = walker.chunks(root, lines=True, utf8=utf8)  # one document a line: JSON Lines
     else:
-        chunks = _one_by_one(walker, root)
-    pending: list[str] = []
+        chunks = _one_by_one(walker, root, utf8)
+    pending: list[Any] = []
     size = 0
     try:
         for chunk in refuse_async(chunks, "iterencode_async"):
+            if utf8 and type(chunk) is str:  # a newline, or text the walker wrote as str
+                chunk = chunk.encode()
             pending.append(chunk)
             size += len(chunk)
             if size >= WRITE_SIZE:
-                write("".join(pending))
+                write(empty.join(pending))
                 pending, size = [], 0
     except ijson.IncompleteJSONError:
         # ijson calls an input of nothing but whitespace truncated; as JSON Lines it
         # holds no documents (json.tool agrees), so --from-lines writes [] for it.
         if not reads_several(args) or inp.content or not inp.eof:
             raise
-        pending = [EMPTY_ARRAY + "\n"] if args.from_lines else []
-    write("".join(pending))
+        pending = [(EMPTY_ARRAY + "\n").encode() if utf8 else EMPTY_ARRAY + "\n"]
+        pending = pending if args.from_lines else []
+    write(empty.join(pending))
     check()
 
 
-def _one_by_one(walker: Walker, documents: Iterator[Any]) -> Iterator[Chunk]:
+def _one_by_one(walker: Walker, documents: Iterator[Any], utf8: bool) -> Iterator[Chunk]:
     """Each document and a newline: json.tool's output, also where it spans lines."""
     for document in documents:
-        yield from walker.chunks(document)
+        yield from walker.chunks(document, utf8=utf8)
         yield "\n"
