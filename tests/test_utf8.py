@@ -20,11 +20,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from hypothesis import given, settings
 
 import streamjson
 from streamjson._options import resolve
 from streamjson._sinks import open_sink, takes_utf8
 from streamjson._walker import Walker
+from tests import strategies as sts
 
 native = pytest.mark.skipif(not streamjson.native, reason="needs the C encoder")
 
@@ -235,3 +237,29 @@ def test_text_sinks_dumps_and_iterencode_stay_str() -> None:
     out = io.StringIO()
     streamjson.dump(doc, out, ensure_ascii=False)
     assert out.getvalue() == json.dumps(doc, ensure_ascii=False)
+
+
+def walked(value: Any, kw: dict[str, Any], utf8: bool) -> tuple[str, Any]:
+    """The whole text of ``value`` from the walker (str, or UTF-8 bytes), or its error."""
+    try:
+        chunks = Walker(resolve(dict(kw), 64)).chunks(value, utf8=utf8)
+        return "ok", (b"" if utf8 else "").join(
+            c if type(c) is bytes or not utf8 else c.encode() for c in chunks
+        )
+    except Exception as exc:
+        return "error", type(exc)
+
+
+@settings(max_examples=500)
+@given(sts.values, sts.options)
+def test_random_values_give_the_str_paths_bytes_or_its_error(
+    value: Any, options: dict[str, Any]
+) -> None:
+    text = walked(value, options, utf8=False)
+    data = walked(value, options, utf8=True)
+    if text[0] == "error":
+        assert data == text
+    elif any("\ud800" <= c <= "\udfff" for c in text[1]):  # no UTF-8 for it
+        assert data == ("error", UnicodeEncodeError)
+    else:
+        assert data == ("ok", text[1].encode())
