@@ -459,9 +459,10 @@ class Walker:
         With ``utf8``, where the C encoder is streamjson's own, the chunks are the
         text's UTF-8 bytes (about ``chunk_size`` bytes each), the same bytes as the str
         chunks encoded: the C encoder's parts come as bytes and the walker's own
-        pieces are encoded as they come. Text without UTF-8 (a lone surrogate) is then
-        a UnicodeEncodeError noted with its byte offset in the document. Elsewhere
-        ``utf8`` changes nothing: the chunks are str.
+        pieces are encoded when their chunk is handed on, as a sink would encode it.
+        Text without UTF-8 (a lone surrogate) is then a UnicodeEncodeError noted with
+        its byte offset in the document. Elsewhere (no C encoder, or json's, or fast
+        mode) ``utf8`` changes nothing: the chunks are str.
         """
         if lines and self.opts.indent is not None:
             raise ValueError("JSON Lines cannot be indented: each document stays on one line")
