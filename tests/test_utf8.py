@@ -240,12 +240,13 @@ def test_text_sinks_dumps_and_iterencode_stay_str() -> None:
 
 
 def walked(value: Any, kw: dict[str, Any], utf8: bool) -> tuple[str, Any]:
-    """The whole text of ``value`` from the walker (str, or UTF-8 bytes), or its error."""
+    """The whole text of ``value`` from the walker as a binary sink gets it (str chunks
+    encoded one by one, as a sink encodes them; or UTF-8 bytes), or its error."""
     try:
-        chunks = Walker(resolve(dict(kw), 64)).chunks(value, utf8=utf8)
-        return "ok", (b"" if utf8 else "").join(
-            c if type(c) is bytes or not utf8 else c.encode() for c in chunks
-        )
+        data = b""
+        for chunk in Walker(resolve(dict(kw), 64)).chunks(value, utf8=utf8):
+            data += chunk.encode() if type(chunk) is str else chunk
+        return "ok", data
     except Exception as exc:
         return "error", type(exc)
 
@@ -257,9 +258,10 @@ def test_random_values_give_the_str_paths_bytes_or_its_error(
 ) -> None:
     text = walked(value, options, utf8=False)
     data = walked(value, options, utf8=True)
-    if text[0] == "error":
+    if text[0] == "ok":
         assert data == text
-    elif any("\ud800" <= c <= "\udfff" for c in text[1]):  # no UTF-8 for it
-        assert data == ("error", UnicodeEncodeError)
-    else:
-        assert data == ("ok", text[1].encode())
+    elif data != text:
+        # A lone surrogate and another error in one document: which is met first
+        # depends on where chunks end, and the bytes path's, counted in bytes, end
+        # elsewhere than the str path's.
+        assert text[0] == data[0] == "error" and UnicodeEncodeError in (text[1], data[1])
