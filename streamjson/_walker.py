@@ -511,6 +511,7 @@ class Walker:
                         chunk = _utf8_chunk(buf, done) if utf8 else "".join(buf)
                         yield chunk
                         done += len(chunk)
+                        del chunk  # not held while the walk goes on
                         buf = []
                         size = 0
                     buf.append(x)
@@ -519,6 +520,7 @@ class Walker:
                         chunk = _utf8_chunk(buf, done) if utf8 else "".join(buf)
                         yield chunk
                         done += len(chunk)
+                        del chunk
                         buf = []
                         size = 0
                 elif type(x) is tuple:
