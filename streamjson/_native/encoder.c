@@ -347,9 +347,10 @@ typedef struct {
      * grow (PY_SSIZE_T_MAX both without it). */
     PyObject *strict;
     Py_ssize_t strict_depth, strict_len;
-    /* A newline and NEWLINE_LEVELS indents, when the indent is ASCII (see put_newline). */
-    char *newline;
-    Py_ssize_t indent_len;
+    /* The item separator, a newline and NEWLINE_LEVELS indents, when all are ASCII (see
+     * put_separated), or NULL; the lengths of the separator and of one indent. */
+    char *separated;
+    Py_ssize_t sep_len, indent_len;
 } Encoder;
 
 /* _json's own string encoders, recognised by their C function as _json does. */
@@ -358,8 +359,27 @@ static PyCFunction json_escape_unicode;
 
 static int encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level);
 
-/* The indents Encoder.newline holds after its newline: deeper levels take more runs. */
+/* The indents Encoder.separated holds after its newline: deeper levels take more runs. */
 #define NEWLINE_LEVELS 16
+
+/* From Encoder.separated at `from` (0: the item separator first; sep_len: the newline
+ * first), the newline and `level` indents. */
+static int
+put_separated(Encoder *e, Buf *b, Py_ssize_t from, Py_ssize_t level)
+{
+    const char *text = e->separated + from;
+    Py_ssize_t head = e->sep_len + 1 - from; /* what comes before the first indent */
+    do {
+        Py_ssize_t run = level < NEWLINE_LEVELS ? level : NEWLINE_LEVELS;
+        if (put_ascii(b, text, head + run * e->indent_len) < 0) {
+            return -1;
+        }
+        level -= run;
+        text = e->separated + e->sep_len + 1;
+        head = 0;
+    } while (level > 0);
+    return 0;
+}
 
 /* A newline and `level` indents, when indenting. */
 static int
@@ -368,53 +388,58 @@ put_newline(Encoder *e, Buf *b, Py_ssize_t level)
     if (e->indent == Py_None) {
         return 0;
     }
-    if (e->newline == NULL) { /* an indent with non-ASCII characters */
-        if (put_char(b, '\n') < 0) {
-            return -1;
-        }
-        for (Py_ssize_t i = 0; i < level; i++) {
-            if (put_str(b, e->indent) < 0) {
-                return -1;
-            }
-        }
-        return 0;
+    if (e->separated != NULL) {
+        return put_separated(e, b, e->sep_len, level);
     }
-    const char *text = e->newline; /* the newline with the first run, then runs alone */
-    Py_ssize_t extra = 1;
-    do {
-        Py_ssize_t run = level < NEWLINE_LEVELS ? level : NEWLINE_LEVELS;
-        if (put_ascii(b, text, extra + run * e->indent_len) < 0) {
+    if (put_char(b, '\n') < 0) {
+        return -1;
+    }
+    for (Py_ssize_t i = 0; i < level; i++) {
+        if (put_str(b, e->indent) < 0) {
             return -1;
         }
-        level -= run;
-        text = e->newline + 1;
-        extra = 0;
-    } while (level > 0);
+    }
     return 0;
 }
 
-/* Encoder.newline for an ASCII indent: 0, or -1 on error (none for another indent). */
 static int
-newline_init(Encoder *e)
+put_item_separator(Encoder *e, Buf *b, Py_ssize_t level)
 {
-    e->newline = NULL;
-    e->indent_len = 0;
-    if (e->indent == Py_None || !PyUnicode_IS_ASCII(e->indent)) {
+    if (e->separated != NULL) {
+        return put_separated(e, b, 0, level);
+    }
+    if (put_str(b, e->item_separator) < 0) {
+        return -1;
+    }
+    return put_newline(e, b, level);
+}
+
+/* Encoder.separated, when indenting with an ASCII indent and item separator (and
+ * neither long): 0, or -1 on error. */
+static int
+separated_init(Encoder *e)
+{
+    e->separated = NULL;
+    if (e->indent == Py_None || !PyUnicode_IS_ASCII(e->indent) ||
+        !PyUnicode_IS_ASCII(e->item_separator)) {
         return 0;
     }
+    Py_ssize_t sep = PyUnicode_GET_LENGTH(e->item_separator);
     Py_ssize_t n = PyUnicode_GET_LENGTH(e->indent);
-    if (n > 256) {
-        return 0; /* written a level at a time, as a non-ASCII one */
+    if (sep > 256 || n > 256) {
+        return 0; /* written as they are, a piece at a time */
     }
-    e->newline = PyMem_Malloc((size_t)(1 + n * NEWLINE_LEVELS));
-    if (e->newline == NULL) {
+    e->separated = PyMem_Malloc((size_t)(sep + 1 + n * NEWLINE_LEVELS));
+    if (e->separated == NULL) {
         PyErr_NoMemory();
         return -1;
     }
-    e->newline[0] = '\n';
+    memcpy(e->separated, PyUnicode_1BYTE_DATA(e->item_separator), (size_t)sep);
+    e->separated[sep] = '\n';
     for (Py_ssize_t i = 0; i < NEWLINE_LEVELS; i++) {
-        memcpy(e->newline + 1 + i * n, PyUnicode_1BYTE_DATA(e->indent), (size_t)n);
+        memcpy(e->separated + sep + 1 + i * n, PyUnicode_1BYTE_DATA(e->indent), (size_t)n);
     }
+    e->sep_len = sep;
     e->indent_len = n;
     return 0;
 }
@@ -440,14 +465,6 @@ strict_key(Encoder *e, PyObject *key)
     return refuse(e);
 }
 
-static int
-put_item_separator(Encoder *e, Buf *b, Py_ssize_t level)
-{
-    if (put_str(b, e->item_separator) < 0) {
-        return -1;
-    }
-    return put_newline(e, b, level);
-}
 
 /* A str through `encoder` (json's own: escaped here). */
 static int
@@ -1448,7 +1465,7 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->strict = Py_XNewRef(refused);
     s->strict_depth = strict_depth;
     s->strict_len = strict_len;
-    if (newline_init(s) < 0 || ext_parse(s, extended) < 0) {
+    if (separated_init(s) < 0 || ext_parse(s, extended) < 0) {
         Py_DECREF(s);
         return NULL;
     }
@@ -1496,7 +1513,7 @@ encoder_dealloc(Encoder *self)
 {
     PyObject_GC_UnTrack(self);
     encoder_clear(self);
-    PyMem_Free(self->newline);
+    PyMem_Free(self->separated);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
