@@ -465,7 +465,6 @@ strict_key(Encoder *e, PyObject *key)
     return refuse(e);
 }
 
-
 /* A str through `encoder` (json's own: escaped here). */
 static int
 put_string(Encoder *e, Buf *b, PyObject *s)
