@@ -15,7 +15,10 @@ and prints rows/s, MB/s and the peak memory of the process.
 from __future__ import annotations
 
 import argparse
+import bz2
 import gzip
+import importlib
+import lzma
 import os
 import random
 import resource
@@ -23,7 +26,7 @@ import sqlite3
 import sys
 import time
 from collections.abc import Iterator
-from typing import Any
+from typing import Any, BinaryIO
 
 import streamjson
 
@@ -111,12 +114,25 @@ def peak_rss_mib() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
+def open_decompressed(path: str) -> BinaryIO:
+    """``path`` opened for reading what streamjson wrote, decompressed by its suffix."""
+    suffix = os.path.splitext(path)[1].lower()
+    if suffix in (".zst", ".zstd"):  # Python 3.14's module, else streamjson[zstd]'s
+        try:
+            zstd: Any = importlib.import_module("compression.zstd")
+        except ImportError:
+            zstd = importlib.import_module("zstandard")
+        return zstd.open(path, "rb")  # type: ignore[no-any-return]
+    opener = {".gz": gzip.open, ".bz2": bz2.open, ".xz": lzma.open}.get(suffix, open)
+    return opener(path, "rb")  # type: ignore[no-any-return, operator]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rows", type=int, default=1_000_000, help="orders in the demo database")
     parser.add_argument("--db", default="orders.db", help="SQLite database (created if missing)")
     parser.add_argument(
-        "--out", default="orders.json.gz", help="output path (.gz/.bz2/.xz compress)"
+        "--out", default="orders.json.gz", help="output path (.gz/.bz2/.xz/.zst compress)"
     )
     args = parser.parse_args(argv)
 
@@ -139,7 +155,7 @@ def main(argv: list[str] | None = None) -> int:
     db.close()
     seconds = time.perf_counter() - start
 
-    with gzip.open(args.out, "rb") if args.out.endswith(".gz") else open(args.out, "rb") as f:
+    with open_decompressed(args.out) as f:
         text_bytes = sum(len(block) for block in iter(lambda: f.read(1 << 20), b""))
     print(f"exported {count:,} orders to {args.out} in {seconds:.2f} s")
     print(

@@ -28,7 +28,7 @@ from . import _fast
 from ._extended import Extended
 from ._layout import ITEM_MARK, KEY_MARK, Layout, marks_fit
 from ._options import Options
-from ._shapes import PLAIN_ITEMS, SMALL, Shape, TypeSet, fits, shapes
+from ._shapes import PLAIN_ITEMS, SMALL, SMALL_NESTED, TypeSet, fits, shapes
 from ._types import Object, RawJSON
 
 MakeEncoder = Callable[..., Callable[..., Any]]
@@ -203,12 +203,16 @@ class Batches:
         # the layout to lay out (see ``indented``).
         self.native = options.indent is None or NATIVE_INDENT
         # Where json.dumps reads these options' values with its Python encoder (indent
-        # before 3.13) and the C encoder indents, the two read alike only what
-        # ``shapes`` can tell: the rest is walked.
-        self.vetted = self.native and options.python_reads
-        self.usable = (c_make_encoder is not None or options.fast) and (
-            self.native or marks_fit(options)
-        )
+        # before 3.13) and the C encoder indents, the two read alike only what runs no
+        # Python code: streamjson's encoder writes that alone (its ``strict`` mode) and
+        # refuses the rest, which is walked. No other encoder is used there.
+        self.strict = self.native and options.python_reads
+        if self.strict:
+            self.usable = NATIVE and not options.fast
+        else:
+            self.usable = (c_make_encoder is not None or options.fast) and (
+                self.native or marks_fit(options)
+            )
         # streamjson's encoder can write its text as UTF-8 bytes (see ``utf8``)
         self.writes_utf8 = NATIVE and self.native and not options.fast
         # Whether parts come as UTF-8 bytes rather than str: set by the walker for each
@@ -229,7 +233,7 @@ class Batches:
         """A list, tuple or dict at ``level`` from the C encoder, as ``try_c`` answers."""
         if not self.native:
             return self.indented([o], level)
-        if not self.c_takes(o) or (self.vetted and not self.readable([o])):
+        if not self.c_takes(o):
             return FALLBACK
         return self.try_c(o, level=level)
 
@@ -240,8 +244,6 @@ class Batches:
             return self.try_c(batch, each=True)
         if not self.native:
             return self.indented(batch, level + 1)
-        if self.vetted and not self.readable(batch):
-            return FALLBACK
         text = self.try_c(batch, level=level)
         if type(text) is str:
             open_, _, close = self.layout.brackets("[", "]", level)
@@ -261,22 +263,16 @@ class Batches:
         C encoder writes: nothing can change the items between their shapes and their
         text.
         """
-        found = self._shapes(items)
+        opts = self.opts
+        found = shapes(
+            items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads
+        )
         if found is None:
             return FALLBACK
         text = self.try_c(items)
         if type(text) is not str:
             return text
         return self.layout.laid_out(text, found, level)
-
-    def readable(self, items: list[Any]) -> bool:
-        """Whether the C encoder writes ``items`` without running Python code (see
-        ``indented``)."""
-        return self._shapes(items) is not None
-
-    def _shapes(self, items: list[Any]) -> list[Shape | None] | None:
-        opts = self.opts
-        return shapes(items, self.shape_limit, opts.sort_keys, opts.skipkeys, not opts.python_reads)
 
     def c_encoder(self) -> Callable[..., Any]:
         """The C encoder, with ``_hook`` as its ``default`` (see ``_make_c_encoder``)."""
@@ -307,9 +303,14 @@ class Batches:
             o.skipkeys,
             o.allow_nan,
         ]
-        # streamjson's encoder writes a pure Extended's commonest types itself
-        if NATIVE and type(o.default) is Extended:
-            args.append(o.default.native_settings())
+        if NATIVE:
+            # streamjson's encoder writes a pure Extended's commonest types itself
+            ext = o.default.native_settings() if type(o.default) is Extended else None
+            # with ``strict`` it refuses, by raising _Fallback, what it does not write alike
+            # (see ``strict``), containers nested deeper than SMALL_NESTED below an item
+            # of a batch (one more below a part given whole) and text past c_limit
+            strict = (_Fallback, SMALL_NESTED, self.c_limit) if self.strict else None
+            args += [ext, strict]
         return c_make_encoder(*args)
 
     def _hook(self, o: Any) -> Any:

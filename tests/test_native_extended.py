@@ -22,6 +22,7 @@ from hypothesis import strategies as st
 
 import streamjson
 from streamjson import _batches
+from streamjson._options import PYTHON_READS_INDENTED
 
 pytestmark = pytest.mark.skipif(not _batches.NATIVE, reason="streamjson._native not in use")
 
@@ -314,11 +315,16 @@ def test_a_uuid_whose_int_is_not_128_bits() -> None:
     assert calls == [u]
 
 
-def test_dumps_calls_default_only_for_what_is_left(monkeypatch: pytest.MonkeyPatch) -> None:
+@pytest.mark.parametrize("indent", [None, 2])
+def test_dumps_calls_default_only_for_what_is_left(
+    monkeypatch: pytest.MonkeyPatch, indent: int | None
+) -> None:
     """Through streamjson.dumps: a record's datetimes, Decimal and UUID never reach
-    Extended's __call__, its Enum member only the first time its type is seen. (No
-    indent: before 3.13 json indents with its Python encoder, and so the walker calls
-    ``default`` from Python for indented documents there.)"""
+    Extended's __call__, its Enum member only the first time its type is seen. With
+    indent too: before 3.13 json indents with its Python encoder, and the C encoder's
+    strict mode writes these types as that encoder would have them written; it never
+    calls ``default``, so the record holding the first member of an Enum it has not
+    resolved yet is walked in Python, each of its values through ``__call__``."""
     t0 = dt.datetime(2024, 1, 1, tzinfo=dt.timezone.utc)
     rows = [
         {
@@ -329,7 +335,7 @@ def test_dumps_calls_default_only_for_what_is_left(monkeypatch: pytest.MonkeyPat
         }
         for i in range(50)
     ]
-    expected = streamjson.dumps(rows, default=PyExtended())
+    expected = streamjson.dumps(rows, default=PyExtended(), indent=indent)
     calls: list[Any] = []
     call = streamjson.Extended.__call__
 
@@ -338,5 +344,6 @@ def test_dumps_calls_default_only_for_what_is_left(monkeypatch: pytest.MonkeyPat
         return call(self, o)
 
     monkeypatch.setattr(streamjson.Extended, "__call__", counted)
-    assert streamjson.dumps(rows, default=streamjson.Extended()) == expected
-    assert calls == [Status.NEW]
+    assert streamjson.dumps(rows, default=streamjson.Extended(), indent=indent) == expected
+    strict = indent is not None and PYTHON_READS_INDENTED
+    assert calls == (list(rows[0].values()) if strict else [Status.NEW])

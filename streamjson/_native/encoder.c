@@ -11,7 +11,16 @@
  * (as 3.13's _json does, at any level), and the text is built in one growing
  * buffer (1, 2 or 4 bytes a character: as wide as the widest so far) with strings
  * escaped here when `encoder` is json's own encode_basestring(_ascii).
- * The result is a one-element list (3.10, 3.11) or tuple (3.12 on), as _json's. */
+ * The result is a one-element list (3.10, 3.11) or tuple (3.12 on), as _json's.
+ *
+ * make_encoder's optional eleventh argument, `strict`, (exception class, depth,
+ * length), makes it write only what json's Python encoder (json.dumps's with indent
+ * before 3.13) would write alike, running no Python code: exact lists, tuples, dicts
+ * and floats, str and int subclasses (by their value), None and the bools, dict keys
+ * of those exact scalar types only, and what `extended` has written here. Anything
+ * else, a non-empty container more than `depth` levels below the value a call is
+ * given, or text past `length` characters, raises the class instead (`default` is
+ * never called): the caller writes that part itself. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
@@ -54,6 +63,8 @@ typedef struct Buf {
      * the one begun before it, in any thread. */
     PyThreadState *tstate;
     struct Buf *next_active;
+    /* With `strict`: the level past which a non-empty container is refused. */
+    Py_ssize_t strict_level;
 } Buf;
 
 static int
@@ -448,6 +459,15 @@ typedef struct {
      * one: called again from default(), or from other threads at once. */
     Buf *active;
     struct ExtSettings *ext; /* Extended's types written here (see encode_extended), or NULL */
+    /* make_encoder's `strict` (see refuse): the class raised, or NULL; how many levels a
+     * container may sit below the value a call is given, and how long the text may
+     * grow (PY_SSIZE_T_MAX both without it). */
+    PyObject *strict;
+    Py_ssize_t strict_depth, strict_len;
+    /* The item separator, a newline and NEWLINE_LEVELS indents, when all are ASCII (see
+     * put_separated), or NULL; the lengths of the separator and of one indent. */
+    char *separated;
+    Py_ssize_t sep_len, indent_len;
 } Encoder;
 
 /* _json's own string encoders, recognised by their C function as _json does. */
@@ -456,12 +476,37 @@ static PyCFunction json_escape_unicode;
 
 static int encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level);
 
+/* The indents Encoder.separated holds after its newline: deeper levels take more runs. */
+#define NEWLINE_LEVELS 16
+
+/* From Encoder.separated at `from` (0: the item separator first; sep_len: the newline
+ * first), the newline and `level` indents. */
+static int
+put_separated(Encoder *e, Buf *b, Py_ssize_t from, Py_ssize_t level)
+{
+    const char *text = e->separated + from;
+    Py_ssize_t head = e->sep_len + 1 - from; /* what comes before the first indent */
+    do {
+        Py_ssize_t run = level < NEWLINE_LEVELS ? level : NEWLINE_LEVELS;
+        if (put_ascii(b, text, head + run * e->indent_len) < 0) {
+            return -1;
+        }
+        level -= run;
+        text = e->separated + e->sep_len + 1;
+        head = 0;
+    } while (level > 0);
+    return 0;
+}
+
 /* A newline and `level` indents, when indenting. */
 static int
 put_newline(Encoder *e, Buf *b, Py_ssize_t level)
 {
     if (e->indent == Py_None) {
         return 0;
+    }
+    if (e->separated != NULL) {
+        return put_separated(e, b, e->sep_len, level);
     }
     if (put_char(b, '\n') < 0) {
         return -1;
@@ -477,10 +522,64 @@ put_newline(Encoder *e, Buf *b, Py_ssize_t level)
 static int
 put_item_separator(Encoder *e, Buf *b, Py_ssize_t level)
 {
+    if (e->separated != NULL) {
+        return put_separated(e, b, 0, level);
+    }
     if (put_str(b, e->item_separator) < 0) {
         return -1;
     }
     return put_newline(e, b, level);
+}
+
+/* Encoder.separated, when indenting with an ASCII indent and item separator (and
+ * neither long): 0, or -1 on error. */
+static int
+separated_init(Encoder *e)
+{
+    e->separated = NULL;
+    if (e->indent == Py_None || !PyUnicode_IS_ASCII(e->indent) ||
+        !PyUnicode_IS_ASCII(e->item_separator)) {
+        return 0;
+    }
+    Py_ssize_t sep = PyUnicode_GET_LENGTH(e->item_separator);
+    Py_ssize_t n = PyUnicode_GET_LENGTH(e->indent);
+    if (sep > 256 || n > 256) {
+        return 0; /* written as they are, a piece at a time */
+    }
+    e->separated = PyMem_Malloc((size_t)(sep + 1 + n * NEWLINE_LEVELS));
+    if (e->separated == NULL) {
+        PyErr_NoMemory();
+        return -1;
+    }
+    memcpy(e->separated, PyUnicode_1BYTE_DATA(e->item_separator), (size_t)sep);
+    e->separated[sep] = '\n';
+    for (Py_ssize_t i = 0; i < NEWLINE_LEVELS; i++) {
+        memcpy(e->separated + sep + 1 + i * n, PyUnicode_1BYTE_DATA(e->indent), (size_t)n);
+    }
+    e->sep_len = sep;
+    e->indent_len = n;
+    return 0;
+}
+
+/* Give up the call: with `strict`, for what json's Python encoder might read otherwise
+ * than this one writes it, or what is too deep or too long (see make_encoder). */
+static int
+refuse(Encoder *e)
+{
+    PyErr_SetNone(e->strict);
+    return -1;
+}
+
+/* With `strict`, a key json's Python encoder reads as this one does: an exact str, int,
+ * float, bool or None (0), else -1 (refused). */
+static int
+strict_key(Encoder *e, PyObject *key)
+{
+    if (e->strict == NULL || PyUnicode_CheckExact(key) || PyLong_CheckExact(key) ||
+        PyFloat_CheckExact(key) || key == Py_True || key == Py_False || key == Py_None) {
+        return 0;
+    }
+    return refuse(e);
 }
 
 /* A str through `encoder` (json's own: escaped here). */
@@ -689,6 +788,10 @@ encode_list(Encoder *e, Buf *b, PyObject *seq, Py_ssize_t level)
         Py_DECREF(items);
         return put_ascii(b, "[]", 2);
     }
+    if (level > b->strict_level) {
+        Py_DECREF(items);
+        return refuse(e);
+    }
     if (markers_enter(e, b, seq) < 0) {
         Py_DECREF(items);
         return -1;
@@ -727,6 +830,9 @@ encode_pair(Encoder *e, Buf *b, PyObject *key, PyObject *value, int *first, Py_s
     char buf[FORMAT_DOUBLE_BUF];
     Py_ssize_t n = 0;
     PyObject *keystr = NULL; /* a new reference, when the key is written from a str */
+    if (strict_key(e, key) < 0) {
+        return -1;
+    }
     if (PyUnicode_Check(key)) {
         keystr = Py_NewRef(key);
     }
@@ -794,8 +900,19 @@ static int
 encode_items(Encoder *e, Buf *b, PyObject *dct, int *first, Py_ssize_t level)
 {
     PyObject *items = PyMapping_Items(dct);
-    if (items == NULL || (e->sort_keys && PyList_Sort(items) < 0)) {
-        Py_XDECREF(items);
+    if (items == NULL) {
+        return -1;
+    }
+    /* with `strict`, every key checked before the sort compares them (an exact dict's
+     * items are 2-tuples) */
+    for (Py_ssize_t i = 0; e->strict != NULL && i < PyList_GET_SIZE(items); i++) {
+        if (strict_key(e, PyTuple_GET_ITEM(PyList_GET_ITEM(items, i), 0)) < 0) {
+            Py_DECREF(items);
+            return -1;
+        }
+    }
+    if (e->sort_keys && PyList_Sort(items) < 0) {
+        Py_DECREF(items);
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
@@ -877,6 +994,9 @@ encode_dict(Encoder *e, Buf *b, PyObject *dct, Py_ssize_t level)
 {
     if (PyDict_GET_SIZE(dct) == 0) {
         return put_ascii(b, "{}", 2);
+    }
+    if (level > b->strict_level) {
+        return refuse(e);
     }
     if (markers_enter(e, b, dct) < 0) {
         return -1;
@@ -1277,6 +1397,9 @@ encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 static int
 encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 {
+    if (b->len > e->strict_len) {
+        return refuse(e);
+    }
     if (o == Py_None) {
         return put_ascii(b, "null", 4);
     }
@@ -1292,13 +1415,21 @@ encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
     if (PyLong_Check(o)) {
         return put_int(b, o);
     }
+    /* with `strict`, a subclass of float, list, tuple or dict is refused: json's Python
+     * encoder asks it (its ==, bool(), iteration) */
     if (PyFloat_Check(o)) {
+        if (e->strict != NULL && !PyFloat_CheckExact(o)) {
+            return refuse(e);
+        }
         char buf[FORMAT_DOUBLE_BUF];
         Py_ssize_t n = float_text(e, o, buf);
         return n < 0 ? -1 : put_ascii(b, buf, n);
     }
     int rv;
     if (PyList_Check(o) || PyTuple_Check(o)) {
+        if (e->strict != NULL && !PyList_CheckExact(o) && !PyTuple_CheckExact(o)) {
+            return refuse(e);
+        }
         if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
             return -1;
         }
@@ -1307,6 +1438,9 @@ encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
         return rv;
     }
     if (PyDict_Check(o)) {
+        if (e->strict != NULL && !PyDict_CheckExact(o)) {
+            return refuse(e);
+        }
         if (Py_EnterRecursiveCall(" while encoding a JSON object")) {
             return -1;
         }
@@ -1316,6 +1450,9 @@ encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
     }
     if (e->ext != NULL && (rv = encode_extended(e, b, o, level)) != 0) {
         return rv < 0 ? -1 : 0;
+    }
+    if (e->strict != NULL) {
+        return refuse(e); /* never `default`: it runs Python code */
     }
     return encode_default(e, b, o, level);
 }
@@ -1350,6 +1487,9 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
     }
     b.use_markers_dict = self->markers != Py_None && PyDict_GET_SIZE(self->markers) > 0;
     b.tstate = tstate;
+    b.strict_level = self->strict == NULL || level > PY_SSIZE_T_MAX - self->strict_depth
+                         ? PY_SSIZE_T_MAX
+                         : level + self->strict_depth;
     b.next_active = self->active;
     self->active = &b;
     int rv = encode_obj(self, &b, obj, level);
@@ -1393,15 +1533,27 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"markers", "default", "encoder", "indent", "key_separator",
                              "item_separator", "sort_keys", "skipkeys", "allow_nan", "extended",
-                             NULL};
+                             "strict", NULL};
     PyObject *markers, *defaultfn, *encoder, *indent, *key_separator, *item_separator;
-    PyObject *extended = NULL;
+    PyObject *extended = NULL, *strict = NULL;
     int sort_keys, skipkeys, allow_nan;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp|O:make_encoder", kwlist, &markers,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp|OO:make_encoder", kwlist, &markers,
                                      &defaultfn, &encoder, &indent, &key_separator,
                                      &item_separator, &sort_keys, &skipkeys, &allow_nan,
-                                     &extended)) {
+                                     &extended, &strict)) {
         return NULL;
+    }
+    PyObject *refused = NULL;
+    Py_ssize_t strict_depth = PY_SSIZE_T_MAX, strict_len = PY_SSIZE_T_MAX;
+    if (strict != NULL && strict != Py_None) {
+        if (!PyArg_ParseTuple(strict, "Onn:strict", &refused, &strict_depth, &strict_len)) {
+            return NULL;
+        }
+        if (!PyExceptionClass_Check(refused) || strict_depth < 0 || strict_len < 0) {
+            PyErr_SetString(PyExc_TypeError, "make_encoder() argument 11 must be None or "
+                                             "(exception class, depth >= 0, length >= 0)");
+            return NULL;
+        }
     }
     if (markers != Py_None && !PyDict_Check(markers)) {
         PyErr_Format(PyExc_TypeError, "make_encoder() argument 1 must be dict or None, not %.200s",
@@ -1429,7 +1581,10 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->str_mode = CALL_ENCODER;
     s->active = NULL;
     s->ext = NULL;
-    if (ext_parse(s, extended) < 0) {
+    s->strict = Py_XNewRef(refused);
+    s->strict_depth = strict_depth;
+    s->strict_len = strict_len;
+    if (separated_init(s) < 0 || ext_parse(s, extended) < 0) {
         Py_DECREF(s);
         return NULL;
     }
@@ -1454,6 +1609,7 @@ encoder_traverse(Encoder *self, visitproc visit, void *arg)
     Py_VISIT(self->indent);
     Py_VISIT(self->key_separator);
     Py_VISIT(self->item_separator);
+    Py_VISIT(self->strict);
     return ext_traverse(self, visit, arg);
 }
 
@@ -1466,6 +1622,7 @@ encoder_clear(Encoder *self)
     Py_CLEAR(self->indent);
     Py_CLEAR(self->key_separator);
     Py_CLEAR(self->item_separator);
+    Py_CLEAR(self->strict);
     ext_clear(self);
     return 0;
 }
@@ -1475,18 +1632,23 @@ encoder_dealloc(Encoder *self)
 {
     PyObject_GC_UnTrack(self);
     encoder_clear(self);
+    PyMem_Free(self->separated);
     Py_TYPE(self)->tp_free((PyObject *)self);
 }
 
 PyDoc_STRVAR(encoder_doc,
              "make_encoder(markers, default, encoder, indent, key_separator, item_separator,\n"
-             "             sort_keys, skipkeys, allow_nan, extended=None)\n--\n\n"
+             "             sort_keys, skipkeys, allow_nan, extended=None, strict=None)\n--\n\n"
              "json's C encoder (_json.make_encoder): called as enc(o, level), it returns\n"
              "the text of o as a one-element list (3.10, 3.11) or tuple (3.12 on), with\n"
              "indent (a str or None) written on every Python version; enc(o, level, True)\n"
              "gives the text as UTF-8 bytes instead of a str. extended, when\n"
              "`default` is a pure streamjson.Extended: (datetime, decimal, Decimal, UUID,\n"
-             "Enum, plain_types), its commonest types written without calling it.");
+             "Enum, plain_types), its commonest types written without calling it.\n"
+             "strict, (exception class, depth, length): write only what json's Python\n"
+             "encoder reads alike, running no Python code; raise the class instead for\n"
+             "anything else, for containers nested deeper than depth below the value\n"
+             "given and for text longer than length.");
 
 static PyTypeObject EncoderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
