@@ -14,7 +14,11 @@ import math
 import os
 import secrets
 import shutil
+import signal
 import subprocess
+import sys
+import textwrap
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -207,7 +211,7 @@ def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
     with open(out, "wb") as raw:
         tracemalloc.start()
         try:
-            sjd._join(raw, sjd._Pieces(str(out)), shards, ("[", ", ", "]"))
+            sjd._join(raw, sjd._Pieces(str(out)), iter(shards), ("[", ", ", "]", "[]"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
@@ -297,6 +301,75 @@ def test_a_failing_source(client: Any, tmp_path: Path) -> None:
         sjd.dump(frame, tmp_path / "new.json")
     assert info.value.__notes__ == ["streamjson.dask: in partition 1 of 4"]
     assert leftovers(tmp_path) == []
+
+
+# The child exports many short partitions (tasks start every few milliseconds) and, once
+# interrupted, keeps its cluster alive as a notebook would: cancelled tasks that were
+# already running, or about to start, go on writing shards while the client cleans up.
+INTERRUPTED = textwrap.dedent(
+    """
+    import os, sys, time
+    import dask.bag as db
+    import distributed
+    import streamjson.dask
+
+    def slow(i):
+        time.sleep(0.005)
+        return {"i": i, "pad": "x" * 100}
+
+    if __name__ == "__main__":
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster),
+        ):
+            print("started", flush=True)
+            try:
+                streamjson.dask.dump(db.range(4000, npartitions=2000).map(slow), sys.argv[1])
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                time.sleep(3)  # the workers finish what they were running
+            print("ended", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.reliability
+def test_ctrl_c_leaves_no_shard(tmp_path: Path) -> None:
+    """A real SIGINT to a process exporting: the KeyboardInterrupt propagates, the old
+    target is intact, and the shard folder is gone, with the workers still running."""
+    out = tmp_path / "out.json.gz"
+    out.write_bytes(b"previous content")
+    root = Path(__file__).parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(out)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "started\n"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # until hundreds of shards are written
+            folders = [p for p in tmp_path.iterdir() if p.name.endswith(".parts")]
+            if folders and len(os.listdir(folders[0])) > 300:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("no shard was written")
+        child.send_signal(signal.SIGINT)
+        assert child.stdout.read() == "interrupted\nended\n"
+        assert child.wait(timeout=60) == 0
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+    assert out.read_bytes() == b"previous content"
+    assert leftovers(tmp_path, out.name) == []
 
 
 def test_allow_nan_false_fails_with_the_path(client: Any, tmp_path: Path) -> None:
