@@ -25,7 +25,7 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Iterable, Iterator, Mapping, Sized
+from collections.abc import Generator, Iterable, Mapping, Sized
 from itertools import chain
 from typing import Any
 
@@ -176,7 +176,7 @@ class _Job:
         return self.token
 
 
-def _shards(client: Any, bag: Any, job: _Job) -> Iterator[str]:
+def _shards(client: Any, bag: Any, job: _Job) -> Generator[str, None, None]:
     """Encode each partition of ``bag`` into its shard on the workers; the shards
     written, in partition order, each given as soon as it and every one before it are
     written (so the client joins them while the workers encode the rest).
