@@ -9,6 +9,7 @@ and no shard behind. The cluster is started once for the module (about a second)
 from __future__ import annotations
 
 import gzip
+import io
 import json
 import math
 import os
@@ -200,15 +201,36 @@ def test_empty_dataframe_partitions(client: Any, tmp_path: Path) -> None:
     assert out.read_text() == streamjson.dumps(kept, default=streamjson.extended, indent=1)
 
 
-def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
-    """The join's memory does not grow with the shards (a tracemalloc peak)."""
-    shards = []
+class NoDescriptor(io.RawIOBase):
+    """A binary writer without a file descriptor (as an object store's upload is)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # closed by close()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+@pytest.mark.parametrize("descriptor", [True, False], ids=["file", "no-descriptor"])
+def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path, descriptor: bool) -> None:
+    """The join's memory does not grow with the shards (a tracemalloc peak), whether the
+    kernel copies them (sendfile, to a file) or the client does, a block at a time;
+    each shard is removed once copied."""
+    shards, data = [], []
     for i in range(3):
         shard = tmp_path / f"shard{i}.gz"
-        shard.write_bytes(os.urandom(8 << 20))  # what a shard holds does not matter here
+        data.append(os.urandom(8 << 20))  # what a shard holds does not matter here
+        shard.write_bytes(data[-1])
         shards.append(str(shard))
     out = tmp_path / "out.gz"
-    with open(out, "wb") as raw:
+    with open(out, "wb") if descriptor else NoDescriptor(out) as raw:
         tracemalloc.start()
         try:
             sjd._join(raw, sjd._Pieces(str(out)), iter(shards), ("[", ", ", "]", "[]"))
@@ -216,7 +238,9 @@ def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
         finally:
             tracemalloc.stop()
     assert peak < 3 * sjd.COPY_BLOCK  # against 24 MiB of shards
-    assert out.stat().st_size > 3 * (8 << 20)
+    pieces = sjd._Pieces(str(out))
+    assert out.read_bytes() == pieces.of("[") + pieces.of(", ").join(data) + pieces.of("]")
+    assert leftovers(tmp_path, out.name) == []
 
 
 # -- compressed targets ---------------------------------------------------------------------
