@@ -24,8 +24,8 @@ Contenders:
   way to write JSON: JSON Lines, one file per partition
 
 Printed: the write's wall seconds (the cluster's start is not in it: it is printed on
-its own), the CPU seconds of every process that worked (the client and each worker),
-the peak RSS of the client and of each worker, and the bytes written.
+its own), the CPU seconds of every process that worked (in all, the client's, each
+worker's), the peak RSS of the client and of each worker, and the bytes written.
 """
 
 from __future__ import annotations
@@ -118,13 +118,13 @@ def run_dask(
         wall = time.perf_counter() - start
         after = usage()
         workers_after = client.run(usage)
+    worker_cpu = [workers_after[w]["cpu"] - workers_before[w]["cpu"] for w in workers_after]
     return {
         "wall": wall,
         "cluster_start": started,
-        "cpu": after["cpu"]
-        - before["cpu"]
-        + sum(workers_after[w]["cpu"] - workers_before[w]["cpu"] for w in workers_after),
+        "cpu": after["cpu"] - before["cpu"] + sum(worker_cpu),
         "client_cpu": after["cpu"] - before["cpu"],
+        "worker_cpu": sorted(round(c, 2) for c in worker_cpu),
         "client_peak_mib": after["peak_mib"],
         "worker_peak_mib": sorted(round(w["peak_mib"]) for w in workers_after.values()),
         "bytes": size_of(out),
