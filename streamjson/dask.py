@@ -254,6 +254,11 @@ def _join(
         out.write(pieces.of(end))
 
 
+# What sendfile says when it cannot write to a descriptor: a file where only a socket
+# will do (macOS, the BSDs: ENOTSOCK), or one it cannot write to at all.
+_NO_SENDFILE = (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP, errno.ENOTSOCK)
+
+
 def _send(part: BinaryIO, out: BinaryWriter) -> int:
     """Send the file ``part`` to ``out`` in the kernel (``os.sendfile``: the bytes never
     enter Python, a fifth of the CPU of a copy through it) where ``out`` is a file
@@ -272,7 +277,7 @@ def _send(part: BinaryIO, out: BinaryWriter) -> int:
         try:
             n = os.sendfile(fd, part.fileno(), sent, size - sent)
         except OSError as exc:
-            if sent or exc.errno not in (errno.EINVAL, errno.ENOSYS, errno.EOPNOTSUPP):
+            if sent or exc.errno not in _NO_SENDFILE:
                 raise
             return 0  # a descriptor sendfile cannot write to
         if not n:
