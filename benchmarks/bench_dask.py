@@ -7,8 +7,12 @@
 
 One contender a run, so that each process's peak memory is its own. The records are
 ``benchmarks/records.py``'s (about 330 bytes of JSON each), built where they are
-encoded: on the workers for the Dask contenders (``dask.bag.range(...).map(record)``),
-in the process for ``single``, so building them is in every figure.
+encoded, by the same generator: ``records(n)`` in the process for ``single``, and on
+the workers for the Dask contenders ``records(len(part), part.start)`` over each
+partition of ``dask.bag.range(n, npartitions)`` (``Bag.map_partitions``), so building
+them is in every figure and costs both sides the same. ``--per-item-map`` builds them
+with ``Bag.map(record)`` instead, which adds Dask's own cost per item (its map
+iterator), a cost the single process does not pay.
 
 Contenders:
 
@@ -20,8 +24,8 @@ Contenders:
   way to write JSON: JSON Lines, one file per partition
 
 Printed: the write's wall seconds (the cluster's start is not in it: it is printed on
-its own), the CPU seconds of every process that worked (the client and each worker),
-the peak RSS of the client and of each worker, and the bytes written.
+its own), the CPU seconds of every process that worked (in all, the client's, each
+worker's), the peak RSS of the client and of each worker, and the bytes written.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ import resource
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -75,7 +80,14 @@ def run_single(n: int, folder: Path) -> dict[str, Any]:
     }
 
 
-def run_dask(contender: str, n: int, partitions: int, workers: int, folder: Path) -> dict[str, Any]:
+def partition_records(part: range) -> Iterator[dict[str, Any]]:
+    """One partition's records, by the generator the single process reads."""
+    return records(len(part), part.start)
+
+
+def run_dask(
+    contender: str, n: int, partitions: int, workers: int, per_item_map: bool, folder: Path
+) -> dict[str, Any]:
     import cloudpickle
     import dask.bag as db
     from distributed import Client, LocalCluster
@@ -89,7 +101,8 @@ def run_dask(contender: str, n: int, partitions: int, workers: int, folder: Path
         Client(cluster) as client,
     ):
         started = time.perf_counter() - start
-        bag = db.range(n, npartitions=partitions).map(record)
+        numbers = db.range(n, npartitions=partitions)
+        bag = numbers.map(record) if per_item_map else numbers.map_partitions(partition_records)
         workers_before = client.run(usage)
         before = usage()
         start = time.perf_counter()
@@ -105,13 +118,13 @@ def run_dask(contender: str, n: int, partitions: int, workers: int, folder: Path
         wall = time.perf_counter() - start
         after = usage()
         workers_after = client.run(usage)
+    worker_cpu = [workers_after[w]["cpu"] - workers_before[w]["cpu"] for w in workers_after]
     return {
         "wall": wall,
         "cluster_start": started,
-        "cpu": after["cpu"]
-        - before["cpu"]
-        + sum(workers_after[w]["cpu"] - workers_before[w]["cpu"] for w in workers_after),
+        "cpu": after["cpu"] - before["cpu"] + sum(worker_cpu),
         "client_cpu": after["cpu"] - before["cpu"],
+        "worker_cpu": sorted(round(c, 2) for c in worker_cpu),
         "client_peak_mib": after["peak_mib"],
         "worker_peak_mib": sorted(round(w["peak_mib"]) for w in workers_after.values()),
         "bytes": size_of(out),
@@ -144,6 +157,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--partitions", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--folder", help="where to write (default: a temporary folder)")
+    parser.add_argument(
+        "--per-item-map",
+        action="store_true",
+        help="Dask contenders: build the records with Bag.map(record), not by partition",
+    )
     args = parser.parse_args(argv)
 
     with tempfile.TemporaryDirectory(dir=args.folder) as tmp:
@@ -151,7 +169,12 @@ def main(argv: list[str] | None = None) -> int:
             result = run_single(args.records, Path(tmp))
         else:
             result = run_dask(
-                args.contender, args.records, args.partitions, args.workers, Path(tmp)
+                args.contender,
+                args.records,
+                args.partitions,
+                args.workers,
+                args.per_item_map,
+                Path(tmp),
             )
         check(result.pop("check"))
     rate = args.records / result["wall"]
@@ -160,7 +183,11 @@ def main(argv: list[str] | None = None) -> int:
             {
                 "contender": args.contender,
                 "records": args.records,
-                **({} if args.contender == "single" else {"partitions": args.partitions}),
+                **(
+                    {}
+                    if args.contender == "single"
+                    else {"partitions": args.partitions, "per_item_map": args.per_item_map}
+                ),
                 **{k: round(v, 2) if isinstance(v, float) else v for k, v in result.items()},
                 "records_per_s": round(rate),
                 "load_avg": os.getloadavg(),

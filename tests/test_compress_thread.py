@@ -265,3 +265,39 @@ def test_appending_keeps_what_came_before_a_failure(tmp_path: Path) -> None:
     with gzip.open(path, "rt") as f:
         assert len(f.read().splitlines()) >= 10
     assert threading.active_count() == threads
+
+
+class Recorder:
+    """A compressor that keeps what it is given, and every buffer it was given it in."""
+
+    def __init__(self) -> None:
+        self.data = bytearray()
+        self.buffers: dict[int, Any] = {}  # kept: an id is not reused while they live
+
+    def write(self, data: Any) -> int:
+        self.data += data
+        self.buffers[id(memoryview(data).obj)] = memoryview(data).obj
+        return memoryview(data).nbytes
+
+    def flush(self) -> None:
+        pass
+
+    def close(self) -> None:
+        pass
+
+
+def test_blocks_are_filled_again_once_written() -> None:
+    """Writes of any size, across block boundaries, reach the compressor whole and in
+    order, in at most DEPTH + 2 blocks of BLOCK bytes however much is written: a
+    written block is filled again, not a new one allocated for every megabyte."""
+    recorder = Recorder()
+    worker = _compress_thread.CompressThread(recorder)
+    sizes = [100_003, 1, 0, 3 * _compress_thread.BLOCK + 7, 65_536] * 8
+    pieces = [bytes([i % 251]) * size for i, size in enumerate(sizes)]
+    for piece in pieces:
+        assert worker.write(piece) == len(piece)
+    worker.close()
+    assert recorder.data == b"".join(pieces)
+    assert len(recorder.data) > 25 * _compress_thread.BLOCK
+    assert len(recorder.buffers) <= _compress_thread.DEPTH + 2
+    assert {len(b) for b in recorder.buffers.values()} == {_compress_thread.BLOCK}

@@ -8,13 +8,19 @@ and no shard behind. The cluster is started once for the module (about a second)
 
 from __future__ import annotations
 
+import errno
 import gzip
+import io
 import json
 import math
 import os
 import secrets
 import shutil
+import signal
 import subprocess
+import sys
+import textwrap
+import time
 import tracemalloc
 from collections.abc import Callable, Iterator
 from pathlib import Path
@@ -196,23 +202,55 @@ def test_empty_dataframe_partitions(client: Any, tmp_path: Path) -> None:
     assert out.read_text() == streamjson.dumps(kept, default=streamjson.extended, indent=1)
 
 
-def test_the_client_copies_shards_a_block_at_a_time(tmp_path: Path) -> None:
-    """The join's memory does not grow with the shards (a tracemalloc peak)."""
-    shards = []
+class NoDescriptor(io.RawIOBase):
+    """A binary writer without a file descriptor (as an object store's upload is)."""
+
+    def __init__(self, path: Path) -> None:
+        self.file = open(path, "wb")  # closed by close()
+
+    def writable(self) -> bool:
+        return True
+
+    def write(self, data: Any) -> int:
+        return self.file.write(data)
+
+    def close(self) -> None:
+        self.file.close()
+        super().close()
+
+
+def no_sendfile(*args: Any) -> int:
+    raise OSError(errno.ENOTSOCK, "Socket operation on non-socket")  # as macOS answers
+
+
+@pytest.mark.parametrize("how", ["file", "no-descriptor", "no-sendfile"])
+def test_the_client_copies_shards_a_block_at_a_time(
+    tmp_path: Path, how: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The join's memory does not grow with the shards (a tracemalloc peak), whether the
+    kernel copies them (sendfile, to a file) or the client does, a block at a time
+    (a writer without a descriptor, or a system whose sendfile takes sockets only);
+    each shard is removed once copied."""
+    if how == "no-sendfile":
+        monkeypatch.setattr(os, "sendfile", no_sendfile)
+    descriptor = how != "no-descriptor"
+    shards, data = [], []
     for i in range(3):
         shard = tmp_path / f"shard{i}.gz"
-        shard.write_bytes(os.urandom(8 << 20))  # what a shard holds does not matter here
+        data.append(os.urandom(8 << 20))  # what a shard holds does not matter here
+        shard.write_bytes(data[-1])
         shards.append(str(shard))
-    out = tmp_path / "out.gz"
-    with open(out, "wb") as raw:
+    out = tmp_path / "out.json"  # uncompressed: the text is the pieces as they are
+    with open(out, "wb") if descriptor else NoDescriptor(out) as raw:
         tracemalloc.start()
         try:
-            sjd._join(raw, sjd._Pieces(str(out)), shards, ("[", ", ", "]"))
+            sjd._join(raw, sjd._Pieces(str(out)), iter(shards), ("[", ", ", "]", "[]"))
             peak = tracemalloc.get_traced_memory()[1]
         finally:
             tracemalloc.stop()
     assert peak < 3 * sjd.COPY_BLOCK  # against 24 MiB of shards
-    assert out.stat().st_size > 3 * (8 << 20)
+    assert out.read_bytes() == b"[" + b", ".join(data) + b"]"
+    assert leftovers(tmp_path, out.name) == []
 
 
 # -- compressed targets ---------------------------------------------------------------------
@@ -297,6 +335,75 @@ def test_a_failing_source(client: Any, tmp_path: Path) -> None:
         sjd.dump(frame, tmp_path / "new.json")
     assert info.value.__notes__ == ["streamjson.dask: in partition 1 of 4"]
     assert leftovers(tmp_path) == []
+
+
+# The child exports many short partitions (tasks start every few milliseconds) and, once
+# interrupted, keeps its cluster alive as a notebook would: cancelled tasks that were
+# already running, or about to start, go on writing shards while the client cleans up.
+INTERRUPTED = textwrap.dedent(
+    """
+    import os, sys, time
+    import dask.bag as db
+    import distributed
+    import streamjson.dask
+
+    def slow(i):
+        time.sleep(0.005)
+        return {"i": i, "pad": "x" * 100}
+
+    if __name__ == "__main__":
+        with (
+            distributed.LocalCluster(
+                n_workers=2, threads_per_worker=1, host="127.0.0.1", dashboard_address=None
+            ) as cluster,
+            distributed.Client(cluster),
+        ):
+            print("started", flush=True)
+            try:
+                streamjson.dask.dump(db.range(4000, npartitions=2000).map(slow), sys.argv[1])
+            except KeyboardInterrupt:
+                print("interrupted", flush=True)
+                time.sleep(3)  # the workers finish what they were running
+            print("ended", flush=True)
+    """
+)
+
+
+@pytest.mark.slow
+@pytest.mark.reliability
+def test_ctrl_c_leaves_no_shard(tmp_path: Path) -> None:
+    """A real SIGINT to a process exporting: the KeyboardInterrupt propagates, the old
+    target is intact, and the shard folder is gone, with the workers still running."""
+    out = tmp_path / "out.json.gz"
+    out.write_bytes(b"previous content")
+    root = Path(__file__).parent.parent
+    child = subprocess.Popen(
+        [sys.executable, "-c", INTERRUPTED, str(out)],
+        stdout=subprocess.PIPE,
+        text=True,
+        cwd=tmp_path,
+        env={**os.environ, "PYTHONPATH": str(root)},
+    )
+    try:
+        assert child.stdout is not None
+        assert child.stdout.readline() == "started\n"
+        deadline = time.monotonic() + 120
+        while time.monotonic() < deadline:  # until hundreds of shards are written
+            folders = [p for p in tmp_path.iterdir() if p.name.endswith(".parts")]
+            if folders and len(os.listdir(folders[0])) > 300:
+                break
+            time.sleep(0.01)
+        else:
+            pytest.fail("no shard was written")
+        child.send_signal(signal.SIGINT)
+        assert child.stdout.read() == "interrupted\nended\n"
+        assert child.wait(timeout=60) == 0
+    finally:
+        child.kill()
+        child.wait()
+        child.stdout.close()  # type: ignore[union-attr]
+    assert out.read_bytes() == b"previous content"
+    assert leftovers(tmp_path, out.name) == []
 
 
 def test_allow_nan_false_fails_with_the_path(client: Any, tmp_path: Path) -> None:
