@@ -26,17 +26,19 @@ import os
 import secrets
 import shutil
 import tempfile
-from collections.abc import Generator, Iterable, Mapping, Sized
+from collections.abc import Generator, Iterable, Iterator, Mapping, Sized
 from itertools import chain
 from typing import Any, BinaryIO
 
+from ._encode import Start
 from ._extended import extended
 from ._layout import EMPTY_ARRAY, Layout
-from ._lines import line_chunks
+from ._lines import start_lines
 from ._location import add_note
 from ._options import DEFAULT_CHUNK_SIZE, resolve
 from ._remote import BinaryWriter, open_committed
 from ._sinks import compressor, is_path, is_url, path_name, write_chunks
+from ._types import Chunk
 from ._walker import Walker
 
 __all__ = ["dump", "dump_lines"]
@@ -211,12 +213,17 @@ def _write_shard(part: Any, job: _Job) -> list[str]:
     items = _items(part, job.rows)
     if items is None:
         return []
+    start: Start  # the shard is a path: UTF-8 bytes from the C encoder
     if job.lines:
-        chunks = line_chunks(items, DEFAULT_CHUNK_SIZE, job.kw, fast=job.fast)
+        start = start_lines(items, DEFAULT_CHUNK_SIZE, job.kw, fast=job.fast)
     else:
-        chunks = Walker(resolve(job.kw, fast=job.fast)).chunks(items, bare=True)
+        walker = Walker(resolve(job.kw, fast=job.fast))
+
+        def start(utf8: bool) -> Iterator[Chunk]:
+            return walker.chunks(items, bare=True, utf8=utf8)
+
     shard = os.path.join(job.folder, secrets.token_hex(8) + job.suffix)
-    write_chunks(chunks, shard, "utf-8", "dump_lines_async" if job.lines else "dump_async")
+    write_chunks(start, shard, "utf-8", "dump_lines_async" if job.lines else "dump_async")
     return [shard]
 
 
