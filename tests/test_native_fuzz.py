@@ -1,0 +1,413 @@
+"""Fuzzing streamjson._native with hostile documents, and with allocation failures.
+
+Hypothesis draws a plan (tests/strategies.py, ``hostile_docs``): plain values mixed with
+str/int/float, list/tuple and dict subclasses whose methods raise, lie or change the
+document, objects whose ``__class__`` lies, odd keys, and a ``default`` and a string
+``encoder`` that do the same. ``build`` makes a fresh document of the plan for each
+encoder, which must then give json's text, or raise json's exception with json's
+message: ``_json.make_encoder`` against ours with the same nine arguments, and
+``json.dumps`` against ``streamjson.dumps`` (the walker on top). No crash is the floor.
+
+Allocation failures (``_testcapi.set_nomemory``) are injected at every allocation of an
+encode call, in a subprocess so that a crash fails the test rather than pytest.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import textwrap
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from functools import cache
+from json.encoder import encode_basestring, encode_basestring_ascii, py_encode_basestring_ascii
+from typing import Any
+
+import pytest
+from hypothesis import given
+from hypothesis import strategies as st
+
+import streamjson
+from tests import strategies as sts
+
+_json = pytest.importorskip("_json")
+native = pytest.importorskip("streamjson._native")
+pytestmark = pytest.mark.reliability
+
+EXCEPTIONS: dict[str, type[BaseException]] = {
+    "TypeError": TypeError,
+    "ValueError": ValueError,
+    "KeyboardInterrupt": KeyboardInterrupt,
+    "MemoryError": MemoryError,
+}
+# 3.12 and 3.13's _json (before gh-142831's fix, which 3.12.1 and 3.13.0 lack) read a
+# dict subclass's items() list and its pairs by borrowed reference: a list items()
+# returned and something later empties reads freed memory there. Ours holds them.
+JSON_READS_ITEMS_BORROWED = sys.version_info >= (3, 12)
+JSON_INDENTS = sys.version_info >= (3, 13)  # _json.make_encoder ignores indent before
+
+
+def _raise(name: str, what: str) -> Any:
+    raise EXCEPTIONS[name](what)
+
+
+def _raising(name: str, what: str) -> Callable[..., Any]:
+    return lambda *args: _raise(name, what)
+
+
+# -- building a plan ------------------------------------------------------------------------
+
+
+@dataclass
+class Build:
+    """What one document's hostile parts share: where each object `default` may get sits,
+    the lists "items-shared" dicts return, and the encoder "reenter" calls."""
+
+    parents: dict[int, Any] = field(default_factory=dict)
+    shared: list[list[Any]] = field(default_factory=list)
+    reenter: Callable[[Any], str] = repr
+
+    def clear_shared(self) -> None:
+        for items in self.shared:
+            items.clear()
+
+
+def _dict_methods(how: str) -> dict[str, Any]:
+    items: Callable[[dict[Any, Any]], Any]
+    if how.startswith("items-raise-"):
+        return {"items": _raising(how.removeprefix("items-raise-"), "items")}
+    if how == "items-add":
+
+        def items(d: dict[Any, Any]) -> Any:
+            d[f"added{len(d)}"] = 1
+            return dict.items(d)
+
+    elif how == "items-clear":
+
+        def items(d: dict[Any, Any]) -> Any:
+            d.clear()
+            return dict.items(d)
+
+    elif how == "items-shared":
+        items = lambda d: d.shared  # noqa: E731
+    else:
+        pairs = lambda d: list(dict.items(d))  # noqa: E731
+        items = {
+            "items-lists": lambda d: [list(p) for p in pairs(d)],
+            "items-triples": lambda d: [(*p, 0) for p in pairs(d)],
+            "items-generator": lambda d: (p for p in pairs(d)),
+            "items-not-iterable": lambda d: 5,
+        }.get(how, pairs)
+        if how == "keys-raise":
+            return {"keys": _raising("ValueError", "keys")}
+        if how == "len-raise":
+            return {"__len__": _raising("ValueError", "len")}
+        if how == "len-lies":
+            return {"__len__": lambda d: 0}
+        if how == "iter-grow":
+
+            def grow(d: dict[Any, Any]) -> Iterator[Any]:
+                d[f"grown{len(d)}"] = 1
+                return iter(list(dict.keys(d)))
+
+            return {"__iter__": grow}
+        if how == "plain":
+            return {}
+    return {"items": items}
+
+
+def _seq_methods(base: type, how: str) -> dict[str, Any]:
+    own = base.__iter__
+    if how.startswith("iter-raise-"):
+        return {"__iter__": _raising(how.removeprefix("iter-raise-"), "iter")}
+    if how == "iter-grow":
+        if base is list:
+            return {"__iter__": lambda s: (s.append("grown"), own(s))[1]}
+        return {"__iter__": lambda s: iter([*own(s), "grown"])}
+    return {
+        "iter-reversed": {"__iter__": lambda s: iter(list(own(s))[::-1])},
+        "iter-generator": {"__iter__": lambda s: (x for x in own(s))},
+        "iter-not-iterator": {"__iter__": lambda s: 5},
+        "len-raise": {"__len__": _raising("ValueError", "len")},
+        "len-negative": {"__len__": lambda s: -1},
+        "len-huge": {"__len__": lambda s: sys.maxsize},
+        "plain": {},
+    }[how]
+
+
+def _scalar_methods(how: str) -> dict[str, Any]:
+    return {
+        "repr-raise": {"__repr__": _raising("ValueError", "repr")},
+        "repr-not-str": {"__repr__": lambda s: 5},
+        "str-raise": {"__str__": _raising("ValueError", "str")},
+        "float-raise": {"__float__": _raising("ValueError", "float")},
+        "index-raise": {"__index__": _raising("ValueError", "index")},
+        "lt-raise": {"__lt__": _raising("ValueError", "lt"), "__hash__": lambda s: 0},
+        "plain": {},
+    }[how]
+
+
+@cache
+def hostile_class(base: type, kind: str, how: str) -> type:
+    """The subclass of base that `how` makes hostile (one class for each, reused)."""
+    methods = {
+        "dict": _dict_methods,
+        "seq": lambda how: _seq_methods(base, how),
+        "scalar": _scalar_methods,
+    }[kind](how)
+    return type(f"{how.title().replace('-', '')}{base.__name__.title()}", (base,), methods)
+
+
+class Opaque:
+    """A value json cannot write: `default`'s."""
+
+
+@cache
+def liar_class(claimed: str) -> type:
+    """A class whose instances say they are of the builtin type named ``claimed``."""
+    lie = {"list": list, "dict": dict, "str": str, "int": int, "float": float}[claimed]
+    return type(f"Liar{claimed.title()}", (), {"__class__": property(lambda s: lie)})
+
+
+def build(plan: Any, ctx: Build) -> Any:
+    """A fresh object for a node of the plan (see tests/strategies.py)."""
+    tag = plan[0]
+    if tag in ("scalar", "key"):
+        return plan[1]
+    if tag == "sub":
+        return hostile_class(type(plan[2]), "scalar", plan[1])(plan[2])
+    if tag == "liar":
+        return liar_class(plan[1])()
+    if tag == "opaque":
+        return Opaque()
+    if tag == "odd":
+        return {
+            "tuple": (1,),
+            "object": object(),
+            "bytes": b"k",
+            "frozenset": frozenset([1]),
+        }.get(plan[1]) or liar_class("str")()
+    if tag in ("list", "seqsub"):
+        base = list if plan[1] == "list" else tuple
+        cls = base if tag == "list" else hostile_class(base, "seq", plan[2])
+        children = [build(p, ctx) for p in plan[-1]]
+        made = cls(children)
+    else:
+        cls = dict if tag == "dict" else hostile_class(dict, "dict", plan[1])
+        pairs = [(build(k, ctx), build(v, ctx)) for k, v in plan[-1]]
+        made = cls(pairs)
+        children = [v for _, v in pairs]
+        if plan[1] == "items-shared":
+            # pairs of their own, which only this list holds once the dict is built
+            made.shared = [(build(k, ctx), build(v, ctx)) for k, v in plan[-1]]
+            ctx.shared.append(made.shared)
+            children += [v for _, v in made.shared]
+    for child in children:
+        ctx.parents[id(child)] = made
+    return made
+
+
+def make_default(how: str, ctx: Build) -> Callable[[Any], Any]:
+    """`default` for the plan's document, doing what DEFAULT_HOWS names."""
+    if how.startswith("raise-"):
+        return _raising(how.removeprefix("raise-"), "default")
+
+    def default(o: Any) -> Any:
+        if how.startswith("parent-"):
+            parent = ctx.parents.get(id(o))
+            if isinstance(parent, list) and how == "parent-add":
+                parent.append("added")
+            elif isinstance(parent, dict) and how == "parent-add":
+                parent[f"added{len(parent)}"] = "added"
+            elif isinstance(parent, (list, dict)) and parent:
+                parent.clear() if how == "parent-clear" else parent.popitem() if isinstance(
+                    parent, dict
+                ) else parent.pop()
+        elif how == "clear-shared":
+            ctx.clear_shared()
+        elif how == "self":
+            return o
+        elif how == "wrap":
+            return [o]
+        elif how == "new-container":
+            return {"of": [type(o).__name__, 1.5]}
+        elif how == "reenter":
+            return ctx.reenter(["again", {"k": 1}])
+        return type(o).__name__
+
+    return default
+
+
+def make_str_encoder(how: str, ctx: Build) -> Callable[[str], Any]:
+    if how == "clear-shared":
+
+        def clearing(s: str) -> str:
+            ctx.clear_shared()
+            return encode_basestring(s)
+
+        return clearing
+    return {
+        "ascii": encode_basestring_ascii,
+        "unicode": encode_basestring,
+        "py-ascii": py_encode_basestring_ascii,
+        "upper": lambda s: encode_basestring(s).upper(),
+        "not-str": lambda s: 1,
+        "raise": _raising("ValueError", "encoder"),
+    }[how]
+
+
+def uses(plan: Any, word: str) -> bool:
+    """Whether a hostile behaviour named ``word`` appears anywhere in the plan."""
+    return word in repr(plan)
+
+
+# -- running ---------------------------------------------------------------------------------
+
+Outcome = tuple[Any, ...]
+
+
+def outcome(call: Callable[[], Any]) -> Outcome:
+    """The text, or the exception's type and message (KeyboardInterrupt included). A
+    SystemError, an interpreter-level failure (a bad return, an exception lost), is
+    never an outcome: it fails the test."""
+    try:
+        return ("text", "".join(call()))
+    except (Exception, KeyboardInterrupt) as exc:
+        assert not isinstance(exc, SystemError), exc
+        return ("error", type(exc).__name__, str(exc))
+
+
+encoder_plans = st.fixed_dictionaries(
+    {
+        "doc": sts.hostile_docs,
+        "default": st.sampled_from(sts.DEFAULT_HOWS),
+        "encoder": st.sampled_from(sts.ENCODER_HOWS),
+        "markers": st.booleans(),
+        "indent": sts.indents if JSON_INDENTS else st.none(),
+        "separators": st.sampled_from([(": ", ", "), (":", ","), (" : ", "\n,"), ("é", "€")]),
+        "sort_keys": st.booleans(),
+        "skipkeys": st.booleans(),
+        "allow_nan": st.booleans(),
+        "level": st.integers(0, 2),
+    }
+)
+
+
+def run_encoder(make_encoder: Any, plan: dict[str, Any]) -> Outcome:
+    """A fresh document of the plan through ``make_encoder``'s encoder: the outcome and
+    how many entries the markers dict is left with (json leaves those it was in)."""
+    ctx = Build()
+    doc = build(plan["doc"], ctx)
+    markers: dict[int, Any] | None = {} if plan["markers"] else None
+    indent = plan["indent"]
+    if isinstance(indent, int):
+        indent = " " * indent
+    enc = make_encoder(
+        markers,
+        make_default(plan["default"], ctx),
+        make_str_encoder(plan["encoder"], ctx),
+        indent,
+        *plan["separators"],
+        plan["sort_keys"],
+        plan["skipkeys"],
+        plan["allow_nan"],
+    )
+    ctx.reenter = lambda v: "".join(enc(v, 0))
+    result = outcome(lambda: enc(doc, plan["level"]))
+    return (*result, None if markers is None else len(markers))
+
+
+def compare_encoders(plan: dict[str, Any]) -> None:
+    ours = run_encoder(native.make_encoder, plan)
+    if JSON_READS_ITEMS_BORROWED and uses(plan, "items-shared") and uses(plan, "clear-shared"):
+        return  # json's own encoder reads freed memory here: not crashing is ours to show
+    assert ours == run_encoder(_json.make_encoder, plan)
+
+
+@given(encoder_plans)
+def test_native_encoder_is_json_c_encoder_on_hostile_documents(plan: dict[str, Any]) -> None:
+    compare_encoders(plan)
+
+
+# The plans above seldom put an "items-shared" dict next to something that empties the
+# lists: these always do, around a random document.
+emptied_items_plans = st.builds(
+    lambda plan, pairs, where, default, encoder: {
+        **plan,
+        "doc": ("list", "list", [plan["doc"], ("dictsub", "items-shared", pairs)][::where]),
+        "default": default,
+        "encoder": encoder,
+    },
+    encoder_plans,
+    st.lists(st.tuples(sts.hostile_keys, sts.hostile_docs), min_size=1, max_size=3),
+    st.sampled_from([1, -1]),
+    st.sampled_from(["clear-shared", "name", "parent-clear"]),
+    st.sampled_from(["clear-shared", "unicode", "upper"]),
+)
+
+
+@given(emptied_items_plans)
+def test_items_lists_emptied_while_written(plan: dict[str, Any]) -> None:
+    compare_encoders(plan)
+
+
+def test_items_list_emptied_by_the_encoder_is_held() -> None:
+    """gh-142831's case (json's encoder reads freed memory on 3.12 and 3.13 before its
+    fix; ours did on every version): items() returns a list it keeps, and the string
+    encoder, called on the key, empties it before the value is written."""
+    kept: list[tuple[str, Any]] = []
+
+    class Kept(dict):  # type: ignore[type-arg]
+        def items(self) -> Any:
+            return kept
+
+    def encoder(s: str) -> str:
+        kept.clear()
+        return encode_basestring(s)
+
+    for markers in ({}, None):
+        enc = native.make_encoder(
+            markers, lambda o: type(o).__name__, encoder, None, ":", ",", False, False, True
+        )
+        # the key is long enough not to be interned: freed with its pair too
+        kept[:] = [("k" * 20, [object()])]
+        assert "".join(enc(Kept(a=1), 0)) == '{"' + "k" * 20 + '":["object"]}'
+        kept[:] = [("k", {"v": object()}), ("never", 1)]
+        assert "".join(enc(Kept(a=1), 0)) == '{"k":{"v":"object"}}'
+
+
+dumps_plans = st.fixed_dictionaries(
+    {
+        "doc": sts.hostile_docs,
+        "default": st.sampled_from(sts.DEFAULT_HOWS),
+        "options": st.fixed_dictionaries(
+            {},
+            optional={
+                "skipkeys": st.booleans(),
+                "ensure_ascii": st.booleans(),
+                "check_circular": st.booleans(),
+                "allow_nan": st.booleans(),
+                "indent": sts.indents,
+                "separators": sts.separators,
+                "sort_keys": st.booleans(),
+            },
+        ),
+    }
+)
+
+
+def run_dumps(dumps: Callable[..., str], plan: dict[str, Any]) -> Outcome:
+    ctx = Build(reenter=lambda v: dumps(v))
+    doc = build(plan["doc"], ctx)
+    default = make_default(plan["default"], ctx)
+    return outcome(lambda: [dumps(doc, default=default, **plan["options"])])
+
+
+@given(dumps_plans)
+def test_dumps_is_json_dumps_on_hostile_documents(plan: dict[str, Any]) -> None:
+    ours = run_dumps(streamjson.dumps, plan)
+    if JSON_READS_ITEMS_BORROWED and uses(plan, "clear-shared"):
+        return  # as above: json's C encoder reads freed memory
+    assert ours == run_dumps(json.dumps, plan)
