@@ -411,3 +411,133 @@ def test_dumps_is_json_dumps_on_hostile_documents(plan: dict[str, Any]) -> None:
     if JSON_READS_ITEMS_BORROWED and uses(plan, "clear-shared"):
         return  # as above: json's C encoder reads freed memory
     assert ours == run_dumps(json.dumps, plan)
+
+
+# -- allocation failures ---------------------------------------------------------------------
+
+# Run in a child interpreter, so that a crash is a failed test. For each encoder set-up,
+# `count` finds how many allocations one call makes (the first n that, all failing
+# from n on, the call no longer notices); then every one of them fails in turn, alone
+# ((n, n + 1)) and with all after it ((n, 0)). Each call must give the right text or
+# raise MemoryError. The sweep runs once to warm up, then 20 times more under
+# tracemalloc: the memory and blocks held must not grow.
+NOMEMORY_SCRIPT = r"""
+import datetime, decimal, enum, gc, json, sys, tracemalloc, uuid
+import _testcapi
+from json.encoder import encode_basestring, encode_basestring_ascii
+from streamjson._native import make_encoder
+
+class Sub(dict):
+    # items() as a list made beforehand: a dict_items iterator that fails to allocate
+    # its tuple crashes CPython itself (dictiter_new frees it untracked, 3.10 to 3.13)
+    def items(self):
+        return self.pairs
+
+class Seq(list):
+    pass
+
+class Color(enum.Enum):
+    RED = "red"
+
+def default(o):
+    return [type(o).__name__, 1.5]
+
+# a Python callable as `encoder` (json's py_encode_basestring makes a function each call:
+# that crashes 3.12.1's PyFunction_New when it fails to allocate)
+def str_encoder(s):
+    return encode_basestring(s)
+
+strings = ["a", "\u00e9t\u00e9", "\u20ac" * 3, "\U0001f600", "\ud800", "\"\\\n\x00", "x" * 3000]
+numbers = [0, -1, 2**63, -(2**100), 10**40, 1.5, -0.0, 1e300, 5e-324, float("nan")]
+doc = {
+    "strings": strings,
+    "numbers": numbers,
+    "nested": [{"k%d" % i: [i, {"d": [None, True, False]}] for i in range(20)}, Seq(strings)],
+    "sub": Sub({"b": 1, "a": [object()], "\u20ac": strings}),
+    "other": [object(), {1.5: 2, 3: 4, True: 6}, {None: 5}],
+    "tuple": (1, (2, 3)),
+}
+extended_doc = [datetime.datetime(2024, 5, 6, 7, 8, 9, 10), datetime.date(2024, 1, 2),
+                datetime.time(1, 2, 3), decimal.Decimal("1.25"), uuid.UUID(int=2**127 + 5),
+                Color.RED, doc]
+doc["sub"].pairs = list(dict.items(doc["sub"]))
+outer = object()
+setups = [
+    # (markers, args after markers, extra, level, document)
+    ({}, (default, encode_basestring_ascii, "  ", ": ", ", ", True, False, True), (), 0, doc),
+    (None, (default, encode_basestring, None, ":", ",", False, False, True), (), 2, doc),
+    ({id(outer): outer}, (default, str_encoder, "\u20ac", ":", ",", True, True, True),
+     (), 1, doc),
+    ({}, (default, encode_basestring_ascii, None, ":", ",", False, False, True),
+     (("iso", "number", decimal.Decimal, uuid.UUID, enum.Enum, {Color}),), 0, extended_doc),
+]
+calls = []
+for markers, args, extra, level, value in setups:
+    enc = make_encoder(markers, *args, *extra)
+    initial = None if markers is None else dict(markers)
+    expected = "".join(enc(value, level))
+    calls.append((enc, markers, initial, level, value, expected))
+
+def attempt(call, start, stop):
+    enc, markers, initial, level, value, expected = call
+    _testcapi.set_nomemory(start, stop)
+    try:
+        result = enc(value, level)
+    except MemoryError:
+        result = None
+    finally:
+        _testcapi.remove_mem_hooks()
+    if markers is not None:  # a failure leaves json's entries behind: start afresh
+        markers.clear()
+        markers.update(initial)
+    if result is not None and "".join(result) != expected:
+        raise AssertionError(f"wrong text with allocation {start} failing")
+    return result is not None
+
+def count(call):
+    n = 0
+    while not attempt(call, n, 0):
+        n += 1
+    return n
+
+counts = [count(call) for call in calls]
+
+def sweep():
+    for call, n in zip(calls, counts):
+        for start in range(n + 1):
+            attempt(call, start, start + 1)
+            attempt(call, start, 0)
+
+sweep()
+gc.collect()
+tracemalloc.start()
+before = (tracemalloc.get_traced_memory()[0], sys.getallocatedblocks())
+for _ in range(REPEATS):
+    sweep()
+gc.collect()
+after = (tracemalloc.get_traced_memory()[0], sys.getallocatedblocks())
+tracemalloc.stop()
+print(json.dumps({"counts": counts, "bytes": after[0] - before[0], "blocks": after[1] - before[1]}))
+"""
+
+
+def test_every_allocation_failing_gives_the_text_or_memory_error() -> None:
+    testcapi = pytest.importorskip("_testcapi")
+    if not hasattr(testcapi, "set_nomemory"):
+        pytest.skip("this _testcapi cannot make allocations fail")
+    root = os.path.dirname(os.path.dirname(os.path.abspath(streamjson.__file__)))
+    env = {**os.environ, "PYTHONPATH": root}
+    done = subprocess.run(
+        [sys.executable, "-c", NOMEMORY_SCRIPT.replace("REPEATS", "20")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=600,
+    )
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout)
+    assert min(report["counts"]) > 10  # the failures reached the encoder's allocations
+    # The interpreter's own caches keep up to 9 blocks (3.10) however many sweeps run; a
+    # reference or buffer lost on one path would be lost once a sweep, 20 times.
+    assert report["blocks"] < 20, report
+    assert report["bytes"] < 1_500, report
