@@ -1,14 +1,18 @@
 #!/usr/bin/env bash
 # By hand: the native encoder's differential tests (tests/test_native.py, and
 # tests/test_native_strict.py for its strict mode) and the compat suite
-# (tests/test_compat.py) with streamjson._native built under AddressSanitizer.
-#   streamjson/_native/asan.sh [python]      (default: python on PATH; needs gcc, libasan)
+# (tests/test_compat.py), or the test files given, with streamjson._native built under
+# AddressSanitizer.
+#   streamjson/_native/asan.sh [python [test files]]   (default: python on PATH; needs gcc, libasan)
 # The package and tests are copied to a scratch directory holding the ASan build, so the
 # installed extension is left alone. Leak detection is off: the interpreter itself keeps
 # memory at exit; reference leaks are tests/test_native.py's test_no_leak_on_error_paths.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 python=${1:-python}
+shift || true
+tests=("$@")
+[ ${#tests[@]} -gt 0 ] || tests=(tests/test_native.py tests/test_native_strict.py tests/test_compat.py)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cp -r streamjson tests pyproject.toml "$scratch"/
@@ -24,4 +28,4 @@ cd "$scratch"
 ulimit -s 262144
 LD_PRELOAD="$(gcc -print-file-name=libasan.so) $(gcc -print-file-name=libubsan.so)" \
     ASAN_OPTIONS=detect_leaks=0:abort_on_error=1:detect_stack_use_after_return=1 UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1 \
-    "$python" -m pytest -q -p no:cacheprovider tests/test_native.py tests/test_native_strict.py tests/test_compat.py
+    "$python" -m pytest -q -p no:cacheprovider "${tests[@]}"
