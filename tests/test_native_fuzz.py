@@ -109,14 +109,14 @@ def _dict_methods(how: str) -> dict[str, Any]:
 
 
 def _seq_methods(base: type, how: str) -> dict[str, Any]:
-    own = base.__iter__
+    own: Callable[[Any], Iterator[Any]] = list.__iter__ if base is list else tuple.__iter__
     if how.startswith("iter-raise-"):
         return {"__iter__": _raising(how.removeprefix("iter-raise-"), "iter")}
     if how == "iter-grow":
         if base is list:
             return {"__iter__": lambda s: (s.append("grown"), own(s))[1]}
         return {"__iter__": lambda s: iter([*own(s), "grown"])}
-    return {
+    methods: dict[str, dict[str, Any]] = {
         "iter-reversed": {"__iter__": lambda s: iter(list(own(s))[::-1])},
         "iter-generator": {"__iter__": lambda s: (x for x in own(s))},
         "iter-not-iterator": {"__iter__": lambda s: 5},
@@ -124,7 +124,8 @@ def _seq_methods(base: type, how: str) -> dict[str, Any]:
         "len-negative": {"__len__": lambda s: -1},
         "len-huge": {"__len__": lambda s: sys.maxsize},
         "plain": {},
-    }[how]
+    }
+    return methods[how]
 
 
 def _scalar_methods(how: str) -> dict[str, Any]:
@@ -167,7 +168,8 @@ def build(plan: Any, ctx: Build) -> Any:
     if tag in ("scalar", "key"):
         return plan[1]
     if tag == "sub":
-        return hostile_class(type(plan[2]), "scalar", plan[1])(plan[2])
+        base: type = type(plan[2])
+        return hostile_class(base, "scalar", plan[1])(plan[2])
     if tag == "liar":
         return liar_class(plan[1])()
     if tag == "opaque":
@@ -199,6 +201,20 @@ def build(plan: Any, ctx: Build) -> Any:
     return made
 
 
+def change_parent(how: str, parent: Any) -> None:
+    """The container a value sits in, changed as "parent-add", "-clear" or "-pop" say."""
+    if isinstance(parent, list) and how == "parent-add":
+        parent.append("added")
+    elif isinstance(parent, dict) and how == "parent-add":
+        parent[f"added{len(parent)}"] = "added"
+    elif isinstance(parent, (list, dict)) and parent and how == "parent-clear":
+        parent.clear()
+    elif isinstance(parent, dict) and parent:
+        parent.popitem()
+    elif isinstance(parent, list) and parent:
+        parent.pop()
+
+
 def make_default(how: str, ctx: Build) -> Callable[[Any], Any]:
     """`default` for the plan's document, doing what DEFAULT_HOWS names."""
     if how.startswith("raise-"):
@@ -206,15 +222,7 @@ def make_default(how: str, ctx: Build) -> Callable[[Any], Any]:
 
     def default(o: Any) -> Any:
         if how.startswith("parent-"):
-            parent = ctx.parents.get(id(o))
-            if isinstance(parent, list) and how == "parent-add":
-                parent.append("added")
-            elif isinstance(parent, dict) and how == "parent-add":
-                parent[f"added{len(parent)}"] = "added"
-            elif isinstance(parent, (list, dict)) and parent:
-                parent.clear() if how == "parent-clear" else parent.popitem() if isinstance(
-                    parent, dict
-                ) else parent.pop()
+            change_parent(how, ctx.parents.get(id(o)))
         elif how == "clear-shared":
             ctx.clear_shared()
         elif how == "self":
@@ -357,6 +365,7 @@ def test_items_list_emptied_by_the_encoder_is_held() -> None:
         kept.clear()
         return encode_basestring(s)
 
+    markers: dict[int, Any] | None
     for markers in ({}, None):
         enc = native.make_encoder(
             markers, lambda o: type(o).__name__, encoder, None, ":", ",", False, False, True
