@@ -14,6 +14,7 @@ encode call, in a subprocess so that a crash fails the test rather than pytest.
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import subprocess
@@ -25,7 +26,7 @@ from json.encoder import encode_basestring, encode_basestring_ascii, py_encode_b
 from typing import Any
 
 import pytest
-from hypothesis import assume, given
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 import streamjson
@@ -402,6 +403,21 @@ def run_dumps(dumps: Callable[..., str], plan: dict[str, Any]) -> Outcome:
     doc = build(plan["doc"], ctx)
     default = make_default(plan["default"], ctx)
     return outcome(lambda: [dumps(doc, default=default, **plan["options"])])
+
+
+@settings(max_examples=100)
+@given(encoder_plans)
+def test_hostile_documents_leave_no_memory_behind(plan: dict[str, Any]) -> None:
+    """References and buffers on every path a plan takes, errors included: 20 more runs
+    keep fewer blocks than 20 (the interpreter's own caches keep a few); a reference
+    lost on its path would keep one a run."""
+    run_encoder(native.make_encoder, plan)
+    gc.collect()
+    before = sys.getallocatedblocks()
+    for _ in range(20):
+        run_encoder(native.make_encoder, plan)
+    gc.collect()
+    assert sys.getallocatedblocks() - before < 20
 
 
 CHANGED = ("error", "RuntimeError", "default() changed the document while it was encoded")
