@@ -454,7 +454,10 @@ def test_dumps_is_json_dumps_on_hostile_documents(plan: dict[str, Any]) -> None:
         # is KeyboardInterrupt from KI.items(). Reported with issue #13.
         return
     indent = plan["options"].get("indent") is not None
-    if (indent and uses(plan["doc"], "'items-clear'")) or (
+    emptied = uses(plan["doc"], "'items-clear'") or (
+        uses(plan["doc"], "'items-shared'") and plan["default"] == "clear-shared"
+    )
+    if (indent and emptied) or (
         python_indents(plan["options"]) and uses(plan["doc"], "'len-huge'")
     ):
         # Not yet json's: a dict that is not empty when json starts on it but whose
