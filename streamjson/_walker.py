@@ -171,7 +171,11 @@ class Walker:
                 return "{}"
             elements = _mapping_items(o)
         else:
-            elements = list(iter(o))
+            try:
+                elements = iter(o)
+            except TypeError:  # json's PySequence_Fast says this instead
+                raise TypeError("_iterencode_list needs a sequence") from None
+            elements = list(elements)
             if not elements:
                 return "[]"
         if not is_dict:

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# By hand: the native encoder's differential tests (tests/test_native.py, and
-# tests/test_native_strict.py for its strict mode) and the compat suite
-# (tests/test_compat.py), or the test files given, with streamjson._native built under
+# By hand: the native encoder's differential tests (tests/test_native.py, its strict
+# mode's tests/test_native_strict.py, its UTF-8 output's tests/test_utf8.py and the
+# hostile fuzz tests/test_native_fuzz.py) and the compat suite (tests/test_compat.py),
+# or the test files given, with streamjson._native built under
 # AddressSanitizer.
-#   streamjson/_native/asan.sh [python [tests...]]   (default: python on PATH; needs gcc, libasan)
+#   streamjson/_native/asan.sh [python [test files]]   (default: python on PATH; needs gcc, libasan)
 # The package and tests are copied to a scratch directory holding the ASan build, so the
 # installed extension is left alone. Leak detection is off: the interpreter itself keeps
 # memory at exit; reference leaks are tests/test_native.py's test_no_leak_on_error_paths.
@@ -12,7 +13,7 @@ cd "$(dirname "$0")/../.."
 python=${1:-python}
 shift || true
 tests=("$@")
-[ ${#tests[@]} -gt 0 ] || tests=(tests/test_native.py tests/test_native_strict.py tests/test_compat.py)
+[ ${#tests[@]} -gt 0 ] || tests=(tests/test_native.py tests/test_native_strict.py tests/test_utf8.py tests/test_native_fuzz.py tests/test_compat.py)
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 cp -r streamjson tests pyproject.toml "$scratch"/

@@ -916,14 +916,20 @@ encode_items(Encoder *e, Buf *b, PyObject *dct, int *first, Py_ssize_t level)
         return -1;
     }
     for (Py_ssize_t i = 0; i < PyList_GET_SIZE(items); i++) {
-        PyObject *item = PyList_GET_ITEM(items, i);
+        /* held while written: the list may be one items() keeps, and the encoder or
+         * default, called while the pair is written, may empty it */
+        PyObject *item = Py_NewRef(PyList_GET_ITEM(items, i));
+        int rv;
         if (!PyTuple_Check(item) || PyTuple_GET_SIZE(item) != 2) {
             PyErr_SetString(PyExc_ValueError, "items must return 2-tuples");
-            Py_DECREF(items);
-            return -1;
+            rv = -1;
         }
-        if (encode_pair(e, b, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1), first,
-                        level) < 0) {
+        else {
+            rv = encode_pair(e, b, PyTuple_GET_ITEM(item, 0), PyTuple_GET_ITEM(item, 1), first,
+                             level);
+        }
+        Py_DECREF(item);
+        if (rv < 0) {
             Py_DECREF(items);
             return -1;
         }
