@@ -223,7 +223,17 @@ def _write_shard(part: Any, job: _Job) -> list[str]:
             return walker.chunks(items, bare=True, utf8=utf8)
 
     shard = os.path.join(job.folder, secrets.token_hex(8) + job.suffix)
-    write_chunks(start, shard, "utf-8", "dump_lines_async" if job.lines else "dump_async")
+    use = "dump_lines_async" if job.lines else "dump_async"
+    compress = compressor(shard)
+    # Compressed on this thread: the workers already keep every core busy, so a
+    # compression thread each would only add the cost of handing blocks over.
+    with open(shard, "xb") as raw:
+        if compress is None:
+            write_chunks(start, raw, "utf-8", use)
+        else:
+            stream = compress(raw, os.path.basename(shard))
+            write_chunks(start, stream, "utf-8", use)
+            stream.close()
     return [shard]
 
 
