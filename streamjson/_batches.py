@@ -310,7 +310,10 @@ class Batches:
             # (see ``strict``), containers nested deeper than SMALL_NESTED below an item
             # of a batch (one more below a part given whole) and text past c_limit
             strict = (_Fallback, SMALL_NESTED, self.c_limit) if self.strict else None
-            args += [ext, strict]
+            # else it gives up, by raising _Fallback, once the text passes c_limit before
+            # default has run: a part too long to hold whole is walked, not first written
+            bounded = not self.strict and self.c_limit < sys.maxsize
+            args += [ext, strict, (_Fallback, self.c_limit) if bounded else None]
         return c_make_encoder(*args)
 
     def _hook(self, o: Any) -> Any:

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import json
+from collections.abc import Iterator
+from typing import Any
+
 import pytest
 
 import streamjson
@@ -42,6 +46,28 @@ def test_nested_materialised_lists_are_walked_not_copied_whole() -> None:
     peak = peak_while(lambda: streamjson.dump(doc, sink, chunk_size=65536))
     assert sink.size > 20 * MiB
     assert peak < 4 * MiB, f"peak {peak / MiB:.1f} MiB"
+
+
+@pytest.mark.skipif(not streamjson.native, reason="json's C encoder cannot stop part way")
+@pytest.mark.parametrize("indent", [None, 2])
+def test_a_record_holding_a_huge_list_is_walked_not_written_whole_first(
+    indent: int | None,
+) -> None:
+    """The C encoder gives up on a batch once its text passes the batch limit (4 MiB),
+    so the record holding 3,000,000 numbers (23 MB of text) is walked piece by piece
+    rather than written whole, dropped and walked."""
+    big = list(range(3_000_000))
+
+    def rows() -> Iterator[dict[str, Any]]:
+        yield {"a": 1}
+        yield {"big": big, "b": [True]}
+        yield {"c": 2}
+
+    sink = CountingSink()
+    peak = peak_while(lambda: streamjson.dump(rows(), sink, indent=indent))
+    assert sink.size > 20 * MiB
+    assert peak < 12 * MiB, f"peak {peak / MiB:.1f} MiB"
+    assert streamjson.dumps(rows(), indent=indent) == json.dumps(list(rows()), indent=indent)
 
 
 def test_indented_output_is_bounded_too() -> None:

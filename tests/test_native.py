@@ -592,3 +592,42 @@ def test_a_source_tree_without_the_built_extension_uses_the_pure_path(tmp_path: 
         [sys.executable, "-c", code], env=env, cwd=tmp_path, capture_output=True, check=True
     )
     assert done.stdout.decode().split(" ", 1) == ["False", '[1.5, {"a": null}]\n']
+
+
+class _TooLong(Exception):
+    pass
+
+
+@needs_native
+def test_limit_gives_up_once_the_text_is_too_long_until_default_runs() -> None:
+    def make(default: Any = None) -> Any:
+        default = default or json.JSONEncoder().default
+        args = (None, default, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+        return NATIVE(*args, limit=(_TooLong, 10))
+
+    assert "".join(make()([1, 2], 0)) == "[1, 2]"
+    with pytest.raises(_TooLong):
+        make()(list(range(100)), 0)  # stops past 10 characters, not at the end
+    # once default() has run in a call, the text is written whole: the caller could not
+    # walk the part again without calling it twice
+    calls: list[object] = []
+    whole = make(lambda o: calls.append(o) or 0)([object(), *range(100)], 0)
+    assert "".join(whole) == json.dumps([0, *range(100)]) and len(calls) == 1
+    with pytest.raises(_TooLong):  # each call starts afresh
+        make(lambda o: 0)([*range(100), object()], 0)
+
+
+@needs_native
+@pytest.mark.parametrize(
+    "kw",
+    [
+        {"limit": (_TooLong,)},
+        {"limit": (ValueError(), 10)},
+        {"limit": (_TooLong, -1)},
+        {"strict": (_TooLong, 1, 10), "limit": (_TooLong, 10)},
+    ],
+)
+def test_limit_is_checked(kw: dict[str, Any]) -> None:
+    args = (None, None, encode_basestring_ascii, None, ": ", ", ", False, False, True)
+    with pytest.raises(TypeError):
+        NATIVE(*args, **kw)

@@ -20,7 +20,10 @@
  * of those exact scalar types only, and what `extended` has written here. Anything
  * else, a non-empty container more than `depth` levels below the value a call is
  * given, or text past `length` characters, raises the class instead (`default` is
- * never called): the caller writes that part itself. */
+ * never called): the caller writes that part itself. Without it, the twelfth,
+ * `limit`, (exception class, length), raises the class once the text passes `length`
+ * characters, unless `default` has been called in that call: the caller then walks
+ * the part, in memory bounded by `length` rather than by the part's size. */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <datetime.h>
@@ -65,6 +68,8 @@ typedef struct Buf {
     struct Buf *next_active;
     /* With `strict`: the level past which a non-empty container is refused. */
     Py_ssize_t strict_level;
+    /* `default` has been called in this call: `limit` no longer applies. */
+    int defaulted;
 } Buf;
 
 static int
@@ -463,7 +468,11 @@ typedef struct {
      * container may sit below the value a call is given, and how long the text may
      * grow (PY_SSIZE_T_MAX both without it). */
     PyObject *strict;
-    Py_ssize_t strict_depth, strict_len;
+    Py_ssize_t strict_depth;
+    /* How long the text may grow (`strict`'s or `limit`'s length, else PY_SSIZE_T_MAX),
+     * and the class raised past it. */
+    PyObject *too_long;
+    Py_ssize_t max_len;
     /* The item separator, a newline and NEWLINE_LEVELS indents, when all are ASCII (see
      * put_separated), or NULL; the lengths of the separator and of one indent. */
     char *separated;
@@ -1383,6 +1392,7 @@ encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
     if (markers_enter(e, b, o) < 0) {
         return -1;
     }
+    b->defaulted = 1;
     PyObject *replacement = PyObject_CallOneArg(e->defaultfn, o);
     if (replacement == NULL) {
         return -1;
@@ -1403,8 +1413,9 @@ encode_default(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 static int
 encode_obj(Encoder *e, Buf *b, PyObject *o, Py_ssize_t level)
 {
-    if (b->len > e->strict_len) {
-        return refuse(e);
+    if (b->len > e->max_len && !b->defaulted) {
+        PyErr_SetNone(e->too_long);
+        return -1;
     }
     if (o == Py_None) {
         return put_ascii(b, "null", 4);
@@ -1479,6 +1490,7 @@ encoder_call(Encoder *self, PyObject *args, PyObject *kwds)
         return NULL;
     }
     b.utf8 = utf8;
+    b.defaulted = 0;
     /* the call this one is made from: this thread's newest under way */
     PyThreadState *tstate = PyThreadState_Get();
     Buf *outer = self->active;
@@ -1539,25 +1551,40 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
 {
     static char *kwlist[] = {"markers", "default", "encoder", "indent", "key_separator",
                              "item_separator", "sort_keys", "skipkeys", "allow_nan", "extended",
-                             "strict", NULL};
+                             "strict", "limit", NULL};
     PyObject *markers, *defaultfn, *encoder, *indent, *key_separator, *item_separator;
-    PyObject *extended = NULL, *strict = NULL;
+    PyObject *extended = NULL, *strict = NULL, *limit = NULL;
     int sort_keys, skipkeys, allow_nan;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp|OO:make_encoder", kwlist, &markers,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "OOOOUUppp|OOO:make_encoder", kwlist, &markers,
                                      &defaultfn, &encoder, &indent, &key_separator,
                                      &item_separator, &sort_keys, &skipkeys, &allow_nan,
-                                     &extended, &strict)) {
+                                     &extended, &strict, &limit)) {
         return NULL;
     }
     PyObject *refused = NULL;
-    Py_ssize_t strict_depth = PY_SSIZE_T_MAX, strict_len = PY_SSIZE_T_MAX;
+    Py_ssize_t strict_depth = PY_SSIZE_T_MAX, max_len = PY_SSIZE_T_MAX;
     if (strict != NULL && strict != Py_None) {
-        if (!PyArg_ParseTuple(strict, "Onn:strict", &refused, &strict_depth, &strict_len)) {
+        if (!PyArg_ParseTuple(strict, "Onn:strict", &refused, &strict_depth, &max_len)) {
             return NULL;
         }
-        if (!PyExceptionClass_Check(refused) || strict_depth < 0 || strict_len < 0) {
+        if (!PyExceptionClass_Check(refused) || strict_depth < 0 || max_len < 0) {
             PyErr_SetString(PyExc_TypeError, "make_encoder() argument 11 must be None or "
                                              "(exception class, depth >= 0, length >= 0)");
+            return NULL;
+        }
+    }
+    PyObject *too_long = refused;
+    if (limit != NULL && limit != Py_None) {
+        if (refused != NULL) {
+            PyErr_SetString(PyExc_TypeError, "make_encoder() takes strict or limit, not both");
+            return NULL;
+        }
+        if (!PyArg_ParseTuple(limit, "On:limit", &too_long, &max_len)) {
+            return NULL;
+        }
+        if (!PyExceptionClass_Check(too_long) || max_len < 0) {
+            PyErr_SetString(PyExc_TypeError, "make_encoder() argument 12 must be None or "
+                                             "(exception class, length >= 0)");
             return NULL;
         }
     }
@@ -1589,7 +1616,8 @@ encoder_new(PyTypeObject *type, PyObject *args, PyObject *kwds)
     s->ext = NULL;
     s->strict = Py_XNewRef(refused);
     s->strict_depth = strict_depth;
-    s->strict_len = strict_len;
+    s->too_long = Py_XNewRef(too_long);
+    s->max_len = max_len;
     if (separated_init(s) < 0 || ext_parse(s, extended) < 0) {
         Py_DECREF(s);
         return NULL;
@@ -1616,6 +1644,7 @@ encoder_traverse(Encoder *self, visitproc visit, void *arg)
     Py_VISIT(self->key_separator);
     Py_VISIT(self->item_separator);
     Py_VISIT(self->strict);
+    Py_VISIT(self->too_long);
     return ext_traverse(self, visit, arg);
 }
 
@@ -1629,6 +1658,7 @@ encoder_clear(Encoder *self)
     Py_CLEAR(self->key_separator);
     Py_CLEAR(self->item_separator);
     Py_CLEAR(self->strict);
+    Py_CLEAR(self->too_long);
     ext_clear(self);
     return 0;
 }
@@ -1644,7 +1674,8 @@ encoder_dealloc(Encoder *self)
 
 PyDoc_STRVAR(encoder_doc,
              "make_encoder(markers, default, encoder, indent, key_separator, item_separator,\n"
-             "             sort_keys, skipkeys, allow_nan, extended=None, strict=None)\n--\n\n"
+             "             sort_keys, skipkeys, allow_nan, extended=None, strict=None,\n"
+             "             limit=None)\n--\n\n"
              "json's C encoder (_json.make_encoder): called as enc(o, level), it returns\n"
              "the text of o as a one-element list (3.10, 3.11) or tuple (3.12 on), with\n"
              "indent (a str or None) written on every Python version; enc(o, level, True)\n"
@@ -1654,7 +1685,9 @@ PyDoc_STRVAR(encoder_doc,
              "strict, (exception class, depth, length): write only what json's Python\n"
              "encoder reads alike, running no Python code; raise the class instead for\n"
              "anything else, for containers nested deeper than depth below the value\n"
-             "given and for text longer than length.");
+             "given and for text longer than length. limit, (exception class, length),\n"
+             "without strict: raise the class once the text is longer than length,\n"
+             "unless default has been called in that call.");
 
 static PyTypeObject EncoderType = {
     PyVarObject_HEAD_INIT(NULL, 0)
